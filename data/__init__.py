@@ -1,0 +1,1 @@
+"""Corpus formats, Arabic text handling, label schema and feature building."""

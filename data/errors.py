@@ -1,0 +1,33 @@
+"""One error type for bad corpus input, so every message names the file, the line and the problem."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an input file, at a 1-based line (0 when the file as a whole is wrong)."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+class CorpusError(ValueError):
+    """Raised when an input file cannot be read as a corpus; carries the first problem found."""
+
+    def __init__(self, path: str | Path, line: int, message: str):
+        self.problem = Problem(str(path), line, message)
+        super().__init__(str(self.problem))
+
+    @property
+    def path(self) -> str:
+        return self.problem.path
+
+    @property
+    def line(self) -> int:
+        return self.problem.line

@@ -1,0 +1,46 @@
+"""The native format: JSON lines, one canonical record per line (see :mod:`.records`)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import CorpusError, Problem
+from .fileio import atomic_open, iter_lines
+from .records import Record
+
+
+def parse_record_line(line: str) -> Record:
+    """Parse one native JSON line; raises ``ValueError`` with a plain-language message."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"bad JSON: {err.msg} at column {err.colno}") from None
+    return Record.from_dict(obj)
+
+
+def read_jsonl(path: str | Path, problems: list[Problem] | None = None) -> Iterator[Record]:
+    """Stream records; a bad line raises :class:`CorpusError` or, with ``problems``, is reported and skipped."""
+    for number, line in iter_lines(path, problems):
+        if not line.strip():
+            continue
+        try:
+            yield parse_record_line(line)
+        except ValueError as err:
+            if problems is None:
+                raise CorpusError(path, number, str(err)) from None
+            problems.append(Problem(str(path), number, str(err)))
+
+
+def record_to_line(record: Record) -> str:
+    return json.dumps(record.to_dict(), ensure_ascii=False)
+
+
+def write_jsonl(records: Iterable[Record], path: str | Path) -> int:
+    """Write records atomically; returns how many were written."""
+    count = 0
+    with atomic_open(path) as out:
+        for record in records:
+            out.write(record_to_line(record) + "\n")
+            count += 1
+    return count

@@ -1,0 +1,164 @@
+"""Arabic text handling, all in one place: words with offsets, normalisation with an offset map,
+and sentence splitting. Every function here keeps a way back to characters of the original text,
+so spans found on words or on normalised text always land on exact original offsets.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Arabic diacritics (harakat, tanween, shadda, sukun, superscript alef) and Quranic marks.
+DIACRITICS = frozenset(chr(c) for c in [*range(0x064B, 0x0653), 0x0670, *range(0x06D6, 0x06DD), *range(0x06DF, 0x06E9), *range(0x06EA, 0x06EE)])
+TATWEEL = "\u0640"
+_NUMBER_JOINERS = ".,٫٬"
+_ZERO_WIDTH_JOINERS = "\u200c\u200d"  # ZWNJ / ZWJ live inside Persian and Urdu words
+_INVISIBLE = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"
+
+
+def is_word_char(ch: str) -> bool:
+    """Letters, combining marks and digits (any script) make words."""
+    return unicodedata.category(ch)[0] in "LMN"
+
+
+def _continues_word(text: str, j: int) -> bool:
+    """Whether ``text[j]`` extends the word before it: a word character, a zero-width joiner
+    (inside Persian words), or ``.`` ``,`` between digits (``3.5``, ``1,200``)."""
+    ch = text[j]
+    if is_word_char(ch):
+        return True
+    if ch in _ZERO_WIDTH_JOINERS:
+        return j + 1 < len(text) and is_word_char(text[j + 1])
+    return ch in _NUMBER_JOINERS and j + 1 < len(text) and text[j - 1].isdigit() and text[j + 1].isdigit()
+
+
+def _is_space(ch: str) -> bool:
+    return ch.isspace() or ch in _INVISIBLE
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of the original text: ``text[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+def split_words(text: str) -> list[Word]:
+    """Split on whitespace with punctuation split off (Arabic ``، ؛ ؟`` included), keeping offsets.
+
+    A word is a run of letters, marks and digits, so attached clitics stay inside (``ومصر``);
+    ``3.5`` and ``1,200`` stay one word; every other visible character (punctuation, symbols,
+    emoji, ``#``) is a word of its own. Bidi marks and other invisible characters separate words
+    and belong to none.
+    """
+    words: list[Word] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if _is_space(ch):
+            i += 1
+            continue
+        j = i + 1
+        if is_word_char(ch):
+            while j < n and _continues_word(text, j):
+                j += 1
+        else:
+            # an emoji keeps its variation selectors, skin tones and zero-width-joined parts
+            while j < n and (unicodedata.category(text[j]) in ("Mn", "Me", "Sk")
+                             or text[j] == "\u200d" or text[j - 1] == "\u200d"):
+                j += 1
+        words.append(Word(i, j, text[i:j]))
+        i = j
+    return words
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """Normalised text plus, for each of its characters, the index of the original character it
+    came from; ``to_original`` turns a span on the normalised text into an original span."""
+
+    text: str
+    offsets: tuple[int, ...]
+    original_length: int
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``[start, end)`` on the normalised text to the original characters it came from,
+        including the characters normalisation removed after its last character (a final
+        tanween, a tatweel), which lie up to the next kept character."""
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"span [{start}, {end}) outside normalised text of length {len(self.text)}")
+        original_end = self.offsets[end] if end < len(self.text) else self.original_length
+        return self.offsets[start], original_end
+
+
+@dataclass(frozen=True)
+class NormalizationConfig:
+    """What the AraBERT v0.2 preprocessor changes that matters for tagging; saved with the model."""
+
+    strip_diacritics: bool = True
+    strip_tatweel: bool = True
+    fold_presentation_forms: bool = True  # NFKC on Arabic presentation forms (ﻻ -> لا)
+    squeeze_repeats: bool = True  # a letter repeated 3+ times kept twice, as AraBERT does
+
+    def to_dict(self) -> dict[str, bool]:
+        return dict(self.__dict__)
+
+
+def normalize(text: str, config: NormalizationConfig = NormalizationConfig()) -> NormalizedText:
+    """AraBERT v0.2 normalisation that keeps an offset map back to the original text."""
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        if config.strip_diacritics and ch in DIACRITICS:
+            continue
+        if config.strip_tatweel and ch == TATWEEL:
+            continue
+        pieces = ch
+        if config.fold_presentation_forms and ("\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff"):
+            pieces = unicodedata.normalize("NFKC", ch).replace(" ", "") or ch
+        for piece in pieces:
+            if (config.squeeze_repeats and not piece.isdigit() and len(out) >= 2
+                    and out[-1] == piece and out[-2] == piece):
+                continue
+            out.append(piece)
+            offsets.append(i)
+    return NormalizedText("".join(out), tuple(offsets), len(text))
+
+
+def normalize_word(word: str, config: NormalizationConfig = NormalizationConfig()) -> str:
+    """The form of one word fed to the tokenizer; never empty, so word alignment never drops a word."""
+    return normalize(word, config).text or word
+
+
+_SENTENCE_END = re.compile(r"[.!?؟…]+[\"'»”)\]]*|[\n\u2029]+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans ``[start, end)`` of a document, ending after ``. ! ? ؟ …`` (and any closing
+    quote) or at a line break; a period between digits (``3.5``) or inside an abbreviation-like
+    single letter (``م.``) does not end a sentence. Spans are trimmed of surrounding whitespace."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        cut = m.end()
+        if m.group().startswith(".") and len(m.group()) == 1:
+            before, after = text[m.start() - 1: m.start()], text[m.end(): m.end() + 1]
+            if before.isdigit() and after.isdigit():
+                continue
+            prev_word = text[:m.start()].split()[-1:] or [""]
+            if len(prev_word[0]) == 1 and prev_word[0].isalpha():
+                continue
+        spans.append((start, cut))
+        start = cut
+    spans.append((start, len(text)))
+    trimmed = []
+    for a, b in spans:
+        while a < b and _is_space(text[a]):
+            a += 1
+        while b > a and _is_space(text[b - 1]):
+            b -= 1
+        if a < b:
+            trimmed.append((a, b))
+    return trimmed

@@ -1,0 +1,1 @@
+"""The joint encoder model, its config, decoding and the inference API."""

@@ -1,0 +1,1 @@
+"""Training through accelerate, and evaluation."""
