@@ -1,0 +1,39 @@
+"""Dynamic padding of window features into tensors: each batch is padded to its own longest
+window and its own largest number of events, never to the model's maximum."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from .features import IGNORE_INDEX
+
+MODEL_INPUTS = ("input_ids", "attention_mask", "entity_labels", "trigger_labels",
+                "event_token_spans", "event_type_ids", "argument_labels")
+
+
+def collate_features(rows: Sequence[dict[str, Any]], pad_token_id: int) -> dict[str, torch.Tensor]:
+    length = max(len(r["input_ids"]) for r in rows)
+    n_events = max(len(r.get("event_type_ids", [])) for r in rows)
+
+    def pad(seq: Sequence[int], value: int, size: int = length) -> list[int]:
+        return list(seq) + [value] * (size - len(seq))
+
+    batch = {
+        "input_ids": torch.tensor([pad(r["input_ids"], pad_token_id) for r in rows]),
+        "attention_mask": torch.tensor([pad(r["attention_mask"], 0) for r in rows]),
+    }
+    if "entity_labels" in rows[0]:
+        batch["entity_labels"] = torch.tensor([pad(r["entity_labels"], IGNORE_INDEX) for r in rows])
+        batch["trigger_labels"] = torch.tensor([pad(r["trigger_labels"], IGNORE_INDEX) for r in rows])
+        spans = torch.full((len(rows), n_events, 2), -1, dtype=torch.long)
+        types = torch.full((len(rows), n_events), -1, dtype=torch.long)
+        args = torch.full((len(rows), n_events, length), IGNORE_INDEX, dtype=torch.long)
+        for i, r in enumerate(rows):
+            for e, (span, etype, labels) in enumerate(zip(r["event_token_spans"], r["event_type_ids"],
+                                                          r["argument_labels"])):
+                spans[i, e] = torch.tensor(span)
+                types[i, e] = etype
+                args[i, e, : len(labels)] = torch.tensor(labels)
+        batch.update(event_token_spans=spans, event_type_ids=types, argument_labels=args)
+    return batch

@@ -1,0 +1,44 @@
+"""Building a fresh joint model for training: from any hub encoder, or ``tiny`` (offline)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from transformers import AutoModel, AutoTokenizer
+
+from arabic_ie.data.features import FeatureConfig
+from arabic_ie.data.records import Record
+from arabic_ie.data.schema import LabelSchema
+
+from .configuration import ArabicIEConfig
+from .modeling import ArabicIEModel
+from .tiny import TinyConfig, tiny_encoder_config, train_wordpiece
+
+TINY = "tiny"
+
+
+def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
+                train_records: Sequence[Record], tiny: TinyConfig | None = None,
+                **head_settings: Any) -> tuple[ArabicIEModel, Any]:
+    """A joint model with fresh heads on ``base_model``'s pretrained encoder (a hub id or a local
+    folder of a BERT/ELECTRA/RoBERTa-family model), or on a random ``tiny`` BERT whose tokenizer
+    is trained on ``train_records``. Returns the model and its tokenizer."""
+    if base_model == TINY:
+        tokenizer = train_wordpiece(train_records, (tiny or TinyConfig()).vocab_size, features.normalization)
+        encoder_config, pretrained = tiny_encoder_config(len(tokenizer), tiny or TinyConfig()), None
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(base_model)
+        if not getattr(tokenizer, "is_fast", False):
+            raise ValueError(f"{base_model}: arabic-ie needs a fast tokenizer (tokenizer.json) for word alignment")
+        pretrained = AutoModel.from_pretrained(base_model)
+        encoder_config = pretrained.config
+    limit = min(int(getattr(encoder_config, "max_position_embeddings", 512)), int(tokenizer.model_max_length or 512))
+    if features.max_length > limit:
+        features.max_length = limit
+    config = ArabicIEConfig(encoder=encoder_config.to_dict(), schema=schema.to_dict(), features=features.to_dict(),
+                            base_model=base_model, **head_settings)
+    model = ArabicIEModel(config)
+    if pretrained is not None:
+        missing, unexpected = model.encoder.load_state_dict(pretrained.state_dict(), strict=False)
+        if missing:
+            raise ValueError(f"{base_model}: encoder weights missing after loading: {missing[:5]}")
+    return model, tokenizer

@@ -1,0 +1,52 @@
+"""The joint model's config: the base encoder's config, the label schema and the feature
+settings, so a saved model folder alone says how to tokenise, normalise and decode."""
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import AutoConfig, PretrainedConfig
+
+from arabic_ie.data.features import FeatureConfig
+from arabic_ie.data.schema import LabelSchema
+
+
+class ArabicIEConfig(PretrainedConfig):
+    model_type = "arabic-ie"
+
+    def __init__(
+        self,
+        encoder: dict[str, Any] | None = None,
+        schema: dict[str, Any] | None = None,
+        features: dict[str, Any] | None = None,
+        base_model: str = "",
+        argument_hidden_size: int = 256,
+        event_type_embedding_size: int = 64,
+        classifier_dropout: float = 0.1,
+        loss_weights: dict[str, float] | None = None,
+        **kwargs: Any,
+    ):
+        self.encoder = encoder or {}
+        self.schema = schema or LabelSchema().to_dict()
+        self.features = features or FeatureConfig().to_dict()
+        self.base_model = base_model
+        self.argument_hidden_size = argument_hidden_size
+        self.event_type_embedding_size = event_type_embedding_size
+        self.classifier_dropout = classifier_dropout
+        self.loss_weights = {"entity": 1.0, "trigger": 1.0, "argument": 1.0, **(loss_weights or {})}
+        super().__init__(**kwargs)
+
+    @property
+    def label_schema(self) -> LabelSchema:
+        return LabelSchema.from_dict(self.schema)
+
+    @property
+    def feature_config(self) -> FeatureConfig:
+        return FeatureConfig(**self.features)
+
+    def encoder_config(self) -> PretrainedConfig:
+        settings = dict(self.encoder)
+        return AutoConfig.for_model(settings.pop("model_type"), **settings)
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.encoder["hidden_size"])

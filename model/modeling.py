@@ -1,0 +1,142 @@
+"""One encoder, three token-classification heads.
+
+- entity head: BIO over entity types, per token;
+- trigger head: BIO over event types, per token;
+- argument head: for each trigger of a sentence, BIO over roles for every token relative to that
+  trigger, from the token's state combined with the trigger's (mean-pooled) state and an
+  embedding of the event type. Several events in a sentence get their own arguments from one
+  encoder pass. Roles an event type never had in training are masked out at decoding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import AutoModel, PreTrainedModel
+from transformers.utils import ModelOutput
+
+from arabic_ie.data.features import IGNORE_INDEX
+
+from .configuration import ArabicIEConfig
+
+
+@dataclass
+class JointOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    entity_logits: torch.Tensor | None = None
+    trigger_logits: torch.Tensor | None = None
+    argument_logits: torch.Tensor | None = None
+    losses: dict[str, torch.Tensor] | None = None
+
+
+def _masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over labelled positions; zero (not NaN) when a batch has none,
+    as when a NER-only batch meets the event heads."""
+    flat_labels = labels.reshape(-1)
+    valid = flat_labels != IGNORE_INDEX
+    if not valid.any():
+        return logits.sum() * 0.0
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1])[valid], flat_labels[valid])
+
+
+class ArabicIEModel(PreTrainedModel):
+    config_class = ArabicIEConfig
+    base_model_prefix = "encoder"
+    supports_gradient_checkpointing = True
+
+    def __init__(self, config: ArabicIEConfig):
+        super().__init__(config)
+        schema = config.label_schema
+        encoder_config = config.encoder_config()
+        try:
+            self.encoder = AutoModel.from_config(encoder_config, add_pooling_layer=False)
+        except TypeError:  # encoders without a pooler option (ELECTRA, ...)
+            self.encoder = AutoModel.from_config(encoder_config)
+        hidden = config.hidden_size
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.entity_head = nn.Linear(hidden, len(schema.entity_labels))
+        self.trigger_head = nn.Linear(hidden, len(schema.trigger_labels))
+        n_types = max(1, len(schema.event_types))
+        self.event_type_embedding = nn.Embedding(n_types, config.event_type_embedding_size)
+        self.argument_token = nn.Linear(hidden, config.argument_hidden_size)
+        self.argument_trigger = nn.Linear(hidden + config.event_type_embedding_size, config.argument_hidden_size)
+        self.argument_head = nn.Linear(config.argument_hidden_size, len(schema.argument_labels))
+        self.register_buffer("allowed_argument_labels", self._allowed_label_mask(config), persistent=False)
+        self.post_init()
+
+    @staticmethod
+    def _allowed_label_mask(config: ArabicIEConfig) -> torch.Tensor:
+        """(event types x argument labels) mask: O always, B-/I-role only for the type's roles."""
+        schema = config.label_schema
+        labels = schema.argument_labels
+        mask = torch.zeros(max(1, len(schema.event_types)), len(labels), dtype=torch.bool)
+        mask[:, 0] = True
+        for t, event_type in enumerate(schema.event_types):
+            for k, label in enumerate(labels[1:], 1):
+                mask[t, k] = label[2:] in schema.allowed_roles.get(event_type, [])
+        return mask
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+               token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Token states of the shared encoder (batch, tokens, hidden)."""
+        kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state
+
+    def argument_logits(self, hidden: torch.Tensor, event_token_spans: torch.Tensor,
+                        event_type_ids: torch.Tensor) -> torch.Tensor:
+        """(batch, events, tokens, argument labels) for triggers given as token ranges
+        ``[start, end)``; padded events have ``start == -1`` and produce ignored logits."""
+        batch, n_tokens, _ = hidden.shape
+        positions = torch.arange(n_tokens, device=hidden.device)
+        starts, ends = event_token_spans[..., 0:1], event_token_spans[..., 1:2]
+        in_trigger = ((positions >= starts) & (positions < ends)).to(hidden.dtype)  # (B, E, T)
+        pooled = in_trigger @ hidden / in_trigger.sum(-1, keepdim=True).clamp(min=1.0)  # (B, E, H)
+        types = self.event_type_embedding(event_type_ids.clamp(min=0))
+        trigger_part = self.argument_trigger(torch.cat([pooled, types], dim=-1))  # (B, E, A)
+        token_part = self.argument_token(hidden)  # (B, T, A)
+        pair = nn.functional.gelu(token_part.unsqueeze(1) + trigger_part.unsqueeze(2))
+        return self.argument_head(self.dropout(pair))
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        entity_labels: torch.Tensor | None = None,
+        trigger_labels: torch.Tensor | None = None,
+        event_token_spans: torch.Tensor | None = None,
+        event_type_ids: torch.Tensor | None = None,
+        argument_labels: torch.Tensor | None = None,
+        **unused: object,
+    ) -> JointOutput:
+        hidden = self.dropout(self.encode(input_ids, attention_mask, token_type_ids))
+        entity_logits = self.entity_head(hidden)
+        trigger_logits = self.trigger_head(hidden)
+        arg_logits = None
+        if event_token_spans is not None and event_token_spans.shape[1] > 0:
+            arg_logits = self.argument_logits(hidden, event_token_spans, event_type_ids)
+        losses: dict[str, torch.Tensor] = {}
+        if entity_labels is not None:
+            losses["entity"] = _masked_cross_entropy(entity_logits, entity_labels)
+        if trigger_labels is not None:
+            losses["trigger"] = _masked_cross_entropy(trigger_logits, trigger_labels)
+        if argument_labels is not None and arg_logits is not None:
+            losses["argument"] = _masked_cross_entropy(arg_logits, argument_labels)
+        loss = None
+        if losses:
+            weights = self.config.loss_weights
+            loss = sum(weights.get(name, 1.0) * value for name, value in losses.items())
+        return JointOutput(loss=loss, entity_logits=entity_logits, trigger_logits=trigger_logits,
+                           argument_logits=arg_logits, losses=losses or None)

@@ -1,0 +1,194 @@
+"""The inference API: ``JointTagger.from_pretrained(...).predict(texts)`` returns plain records.
+
+Documents are split into sentences and words on the original text, windows are built for the
+rare sentence longer than the model's limit, all windows of a call are sorted by length and run
+in dynamically padded batches under ``torch.inference_mode``. Entity and trigger heads are read
+for every window, then the argument head runs on the same encoder states for the triggers found,
+so one encoder pass per window gives entities, events and their arguments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import torch
+from transformers import AutoTokenizer
+
+from arabic_ie.data.collate import collate_features
+from arabic_ie.data.features import FeatureBuilder, Window
+from arabic_ie.data.records import Event, Record, Span
+from arabic_ie.data.text import Word, split_sentences, split_words
+
+from .decoding import decode_bio
+from .modeling import ArabicIEModel
+
+
+@dataclass
+class _Unit:
+    """A sentence (or a whole text) to tag: which input it belongs to and its words."""
+
+    source: int
+    words: list[Word]
+    windows: list[Window] = field(default_factory=list)
+
+
+@dataclass
+class _WindowResult:
+    entity_labels: list[str]  # per word of the window
+    entity_scores: list[float]
+    events: list[tuple[int, int, str, float, list[tuple[int, int, str, float]]]]  # window-word offsets
+
+
+def _owner_windows(windows: Sequence[Window], n_words: int) -> list[int]:
+    """For each word, the window where it sits farthest from an edge (best context)."""
+    owners = [0] * n_words
+    for w in range(n_words):
+        best = -1
+        for k, win in enumerate(windows):
+            if win.word_start <= w < win.word_end:
+                margin = min(w - win.word_start, win.word_end - 1 - w)
+                if margin > best:
+                    best, owners[w] = margin, k
+    return owners
+
+
+class JointTagger:
+    """Tags Arabic text with entities and events using a trained arabic-ie model."""
+
+    def __init__(self, model: ArabicIEModel, tokenizer: Any, device: str | torch.device | None = None):
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self.schema = model.config.label_schema
+        self.builder = FeatureBuilder(tokenizer, self.schema, model.config.feature_config)
+        self._entity_labels = self.schema.entity_labels
+        self._trigger_labels = self.schema.trigger_labels
+        self._argument_labels = self.schema.argument_labels
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path, revision: str | None = None,
+                        device: str | torch.device | None = None, dtype: str | torch.dtype | None = None,
+                        **hub_kwargs: Any) -> "JointTagger":
+        """Load a trained model from a local folder or a hub repo id (cached; honours
+        ``HF_HUB_OFFLINE``). ``dtype="float16"`` halves memory on a GPU."""
+        from .hub import load_model_and_tokenizer
+
+        model, tokenizer = load_model_and_tokenizer(str(name_or_path), revision=revision, **hub_kwargs)
+        if dtype is not None:
+            model = model.to(getattr(torch, dtype) if isinstance(dtype, str) else dtype)
+        return cls(model, tokenizer, device)
+
+    def save_pretrained(self, path: str | Path) -> None:
+        from .hub import save_model
+
+        save_model(self.model, self.tokenizer, path)
+
+    # -- public prediction ---------------------------------------------------------------------
+    def predict(self, texts: str | Sequence[str] | Sequence[Record], batch_size: int = 32,
+                split_sentences: bool = True) -> Record | list[Record]:
+        """Tag one text or many. Each input may be a document (split into sentences unless
+        ``split_sentences=False``, e.g. for text already one sentence per item) or a
+        :class:`Record` whose id and text are used. Returns records with character offsets
+        into each original text and a ``score`` per entity, trigger and argument."""
+        single = isinstance(texts, (str, Record))
+        items = [texts] if single else list(texts)
+        records = [item if isinstance(item, Record) else Record(str(k), item) for k, item in enumerate(items)]
+        results = self._predict_records(records, batch_size, split_sentences)
+        return results[0] if single else results
+
+    # -- internals -----------------------------------------------------------------------------
+    def _units(self, records: Sequence[Record], split: bool) -> list[_Unit]:
+        units = []
+        for k, record in enumerate(records):
+            if not isinstance(record.text, str):
+                raise TypeError(f"input {k} is {type(record.text).__name__}, expected text")
+            spans = split_sentences(record.text) if split else [(0, len(record.text))]
+            for a, b in spans:
+                words = [Word(w.start + a, w.end + a, w.text) for w in split_words(record.text[a:b])]
+                if words:
+                    units.append(_Unit(k, words))
+        windows = self.builder.windows([[w.text for w in u.words] for u in units]) if units else []
+        for unit, unit_windows in zip(units, windows):
+            unit.windows = unit_windows
+        return units
+
+    def _predict_records(self, records: Sequence[Record], batch_size: int, split: bool) -> list[Record]:
+        units = self._units(records, split)
+        flat = [(u, k) for u, unit in enumerate(units) for k in range(len(unit.windows))]
+        flat.sort(key=lambda uk: len(units[uk[0]].windows[uk[1]].input_ids), reverse=True)
+        results: dict[tuple[int, int], _WindowResult] = {}
+        for i in range(0, len(flat), batch_size):
+            chunk = flat[i:i + batch_size]
+            windows = [units[u].windows[k] for u, k in chunk]
+            for key, result in zip(chunk, self._run_windows(windows)):
+                results[key] = result
+        out = [Record(r.id, r.text, [], [], dict(r.metadata)) for r in records]
+        for u, unit in enumerate(units):
+            self._merge_unit(unit, [results[(u, k)] for k in range(len(unit.windows))], out[unit.source])
+        return out
+
+    @torch.inference_mode()
+    def _run_windows(self, windows: Sequence[Window]) -> list[_WindowResult]:
+        batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids)}
+                                  for w in windows], self.tokenizer.pad_token_id)
+        batch = {k: v.to(self.device) for k, v in batch.items()}
+        hidden = self.model.encode(batch["input_ids"], batch["attention_mask"])
+        entity_probs = self.model.entity_head(hidden).float().softmax(-1)
+        trigger_probs = self.model.trigger_head(hidden).float().softmax(-1)
+        ent_score, ent_id = entity_probs.max(-1)
+        trig_score, trig_id = trigger_probs.max(-1)
+        ent_score, ent_id, trig_score, trig_id = (t.cpu().tolist() for t in (ent_score, ent_id, trig_score, trig_id))
+
+        per_window, pending = [], []  # pending: (window row, token span, type id)
+        for row, window in enumerate(windows):
+            firsts = [t for t, f in enumerate(window.first_piece) if f]
+            triggers = decode_bio([self._trigger_labels[trig_id[row][t]] for t in firsts],
+                                  [trig_score[row][t] for t in firsts])
+            events = []
+            for a, b, etype, score in triggers:
+                events.append([a, b, etype, score, []])
+                pending.append((row, (firsts[a], window.token_range(window.word_start + a, window.word_start + b)[1]),
+                                self.schema.event_types.index(etype), events[-1][4], firsts))
+            per_window.append(_WindowResult([self._entity_labels[ent_id[row][t]] for t in firsts],
+                                            [ent_score[row][t] for t in firsts], events))
+        if pending:
+            self._fill_arguments(hidden, pending)
+        return per_window
+
+    def _fill_arguments(self, hidden: torch.Tensor, pending: list) -> None:
+        """Run the argument head for all triggers of the batch at once (one slot per trigger)."""
+        rows = torch.tensor([p[0] for p in pending], device=hidden.device)
+        spans = torch.tensor([[p[1]] for p in pending], device=hidden.device)
+        types = torch.tensor([[p[2]] for p in pending], device=hidden.device)
+        logits = self.model.argument_logits(hidden[rows], spans, types)[:, 0].float()  # (P, T, labels)
+        allowed = self.model.allowed_argument_labels[types[:, 0]]  # (P, labels)
+        logits = logits.masked_fill(~allowed.unsqueeze(1), float("-inf"))
+        scores, ids = logits.softmax(-1).max(-1)
+        scores, ids = scores.cpu().tolist(), ids.cpu().tolist()
+        for p, (_, _, _, arguments, firsts) in enumerate(pending):
+            arguments.extend(decode_bio([self._argument_labels[ids[p][t]] for t in firsts],
+                                        [scores[p][t] for t in firsts]))
+
+    def _merge_unit(self, unit: _Unit, results: Sequence[_WindowResult], record: Record) -> None:
+        """Join a unit's windows (each word taken from the window where it has most context)
+        and turn word spans into character spans of the original text."""
+        words = unit.words
+        owners = _owner_windows(unit.windows, len(words))
+        labels, scores = [], []
+        for w, k in enumerate(owners):
+            local = w - unit.windows[k].word_start
+            labels.append(results[k].entity_labels[local])
+            scores.append(results[k].entity_scores[local])
+
+        def char_span(a: int, b: int, label: str, score: float) -> Span:
+            return Span(words[a].start, words[b - 1].end, label, score)
+
+        record.entities.extend(char_span(*s) for s in decode_bio(labels, scores))
+        for k, (window, result) in enumerate(zip(unit.windows, results)):
+            base = window.word_start
+            for a, b, etype, score, arguments in result.events:
+                if owners[base + a] != k:
+                    continue
+                record.events.append(Event(etype, char_span(base + a, base + b, "", score),
+                                           [char_span(base + x, base + y, role, s) for x, y, role, s in arguments]))

@@ -1,0 +1,106 @@
+"""Training settings: a dataclass, read from YAML and overridden from the command line."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+METRICS = ("entity_f1", "trigger_f1", "argument_f1", "mean_f1")
+
+
+class ConfigError(ValueError):
+    """A bad training config: the message names the file or option and the problem."""
+
+
+@dataclass
+class TrainConfig:
+    model: str = "aubmindlab/bert-base-arabertv02"  # hub id, local folder, or "tiny"
+    train_files: list[str] = field(default_factory=list)
+    dev_files: list[str] = field(default_factory=list)
+    test_files: list[str] = field(default_factory=list)
+    format: str | None = None  # None: from each file's extension
+    output_dir: str = "outputs/run"
+    epochs: int = 3
+    max_steps: int | None = None  # stop after this many optimizer steps (benchmarks, smoke runs)
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    learning_rate: float = 5e-5  # encoder
+    head_learning_rate: float = 1e-3
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    gradient_accumulation_steps: int = 1
+    max_grad_norm: float = 1.0
+    max_length: int = 256
+    stride: int = 32
+    label_all_subwords: bool = False
+    seed: int = 42
+    loss_weights: dict[str, float] = field(default_factory=lambda: {"entity": 1.0, "trigger": 1.0, "argument": 1.0})
+    metric_for_best: str = "mean_f1"
+    patience: int | None = None  # epochs without improvement before stopping
+    checkpoint_every: int = 0  # optimizer steps between checkpoints; 0 = only at each epoch's end
+    keep_checkpoints: int = 1
+    mixed_precision: str = "no"  # no | fp16 | bf16
+    report_to: list[str] = field(default_factory=list)  # accelerate trackers, e.g. ["tensorboard"]
+    tiny: dict[str, int] = field(default_factory=dict)  # TinyConfig overrides for model "tiny"
+    conll_scheme: str = "BIO"
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        def need(cond: bool, message: str) -> None:
+            if not cond:
+                raise ConfigError(message)
+
+        need(bool(self.train_files), "train_files: at least one training file is needed")
+        for name in ("epochs", "batch_size", "eval_batch_size", "gradient_accumulation_steps", "max_length"):
+            need(isinstance(getattr(self, name), int) and getattr(self, name) > 0, f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        for name in ("learning_rate", "head_learning_rate"):
+            need(isinstance(getattr(self, name), (int, float)) and getattr(self, name) > 0, f"{name} must be a positive number, got {getattr(self, name)!r}")
+        need(0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        need(self.metric_for_best in METRICS, f"metric_for_best must be one of {', '.join(METRICS)}, got {self.metric_for_best!r}")
+        need(self.mixed_precision in ("no", "fp16", "bf16"), f"mixed_precision must be no, fp16 or bf16, got {self.mixed_precision!r}")
+        unknown = set(self.loss_weights) - {"entity", "trigger", "argument"}
+        need(not unknown, f"loss_weights: unknown heads {sorted(unknown)} (entity, trigger, argument)")
+        need(self.patience is None or self.patience > 0, "patience must be a positive number of epochs")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None = None, overrides: list[str] | None = None,
+                  **values: Any) -> "TrainConfig":
+        """Settings from a YAML file, then ``key=value`` overrides (values parsed as YAML), then
+        keyword values; relative file paths in the YAML are resolved against the current folder."""
+        settings: dict[str, Any] = {}
+        if path is not None:
+            try:
+                loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as err:
+                raise ConfigError(f"{path}: cannot read config: {err}") from None
+            if not isinstance(loaded, dict):
+                raise ConfigError(f"{path}: a config must be a mapping of option: value")
+            settings.update(loaded)
+        for item in overrides or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ConfigError(f"override {item!r} must look like key=value")
+            settings[key.strip().replace("-", "_")] = yaml.safe_load(value)
+        settings.update({k: v for k, v in values.items() if v is not None})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            where = f"{path}: " if path else ""
+            raise ConfigError(f"{where}unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        for key in ("train_files", "dev_files", "test_files", "report_to"):
+            if isinstance(settings.get(key), str):
+                settings[key] = [settings[key]]
+        try:
+            return cls(**settings)
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err}" if path else str(err)) from None
+        except TypeError as err:
+            raise ConfigError(f"{path or 'config'}: {err}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,34 @@
+"""Length-grouped batches: shuffle, then sort within large chunks so each batch holds windows of
+similar length (less padding), with an order that depends only on the seed and the epoch, so an
+interrupted run resumes on exactly the batches it would have seen."""
+from __future__ import annotations
+
+import random
+from typing import Iterator, Sequence
+
+
+class LengthGroupedBatchSampler:
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int, group_factor: int = 50):
+        self.lengths, self.batch_size, self.seed, self.group_factor = list(lengths), batch_size, seed, group_factor
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def batches(self) -> list[list[int]]:
+        rng = random.Random(self.seed * 100_003 + self.epoch)
+        order = list(range(len(self.lengths)))
+        rng.shuffle(order)
+        chunk = self.batch_size * self.group_factor
+        batches = []
+        for i in range(0, len(order), chunk):
+            group = sorted(order[i:i + chunk], key=lambda k: self.lengths[k], reverse=True)
+            batches += [group[j:j + self.batch_size] for j in range(0, len(group), self.batch_size)]
+        rng.shuffle(batches)
+        return batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self.batches())
+
+    def __len__(self) -> int:
+        return (len(self.lengths) + self.batch_size - 1) // self.batch_size

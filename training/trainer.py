@@ -1,0 +1,289 @@
+"""The training loop, through ``accelerate`` (CPU, one GPU, or several with ``accelerate launch``).
+
+Checkpoints hold the model, optimizer, scheduler, RNG states and the loop's own position, so a
+run killed mid-epoch and restarted with ``resume=True`` continues on the very batch it would
+have run next and ends where an uninterrupted run ends. The best model by the chosen dev metric
+is saved atomically with its metrics and model card.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import AutoTokenizer, get_scheduler
+
+from arabic_ie.data.collate import collate_features
+from arabic_ie.data.features import FeatureBuilder, FeatureConfig
+from arabic_ie.data.fileio import atomic_open
+from arabic_ie.data.formats import read_corpus
+from arabic_ie.data.records import Record
+from arabic_ie.data.schema import LabelSchema
+from arabic_ie.model.build import build_model
+from arabic_ie.model.configuration import ArabicIEConfig
+from arabic_ie.model.hub import save_model
+from arabic_ie.model.modeling import ArabicIEModel
+from arabic_ie.model.tagger import JointTagger
+from arabic_ie.model.tiny import TinyConfig
+
+from .config import ConfigError, TrainConfig
+from .metrics import format_table, score
+from .report import write_report
+from .sampler import LengthGroupedBatchSampler
+
+logger = logging.getLogger(__name__)
+CHECKPOINTS = "checkpoints"
+SETUP = "setup"  # config + tokenizer of the run, written once, so resume rebuilds the same model
+
+
+@dataclass
+class LoopState:
+    """Where the loop is; saved in every checkpoint with ``register_for_checkpointing``."""
+
+    epoch: int = 0
+    step_in_epoch: int = 0
+    global_step: int = 0
+    best_metric: float = -1.0
+    best_epoch: int = -1
+    epochs_without_improvement: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def load_records(files: list[str], config: TrainConfig) -> list[Record]:
+    records: list[Record] = []
+    for path in files:
+        options = {"scheme": config.conll_scheme} if (config.format or "") == "conll" or str(path).endswith((".conll", ".txt", ".bio", ".iob", ".tsv")) else {}
+        records.extend(read_corpus(path, config.format, **options))
+    return records
+
+
+def summarize_metric(scores: dict[str, Any]) -> dict[str, float]:
+    """The headline F1s of a score dict, and their mean over the layers the data has."""
+    out = {"entity_f1": scores["entities"]["overall"]["f1"]}
+    has_events = scores["counts"].get("event_records", 0) > 0
+    if has_events:
+        out["trigger_f1"] = scores["triggers"]["classification"]["f1"]
+        out["argument_f1"] = scores["arguments"]["classification"]["f1"]
+    out["mean_f1"] = sum(out.values()) / len(out)
+    return out
+
+
+def evaluate_model(model: ArabicIEModel, tokenizer: Any, records: list[Record], batch_size: int) -> dict[str, Any]:
+    """Predict ``records`` with the model as it is now, score against their gold annotations."""
+    was_training = model.training
+    tagger = JointTagger(model, tokenizer, next(model.parameters()).device)
+    predictions = tagger.predict(records, batch_size=batch_size, split_sentences=False)
+    model.train(was_training)
+    return score(records, predictions)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig):
+        self.config = config
+        self.output = Path(config.output_dir)
+        self.accelerator = Accelerator(gradient_accumulation_steps=config.gradient_accumulation_steps,
+                                       mixed_precision=config.mixed_precision,
+                                       log_with=config.report_to or None, project_dir=str(self.output))
+        self.state = LoopState()
+
+    # -- setup ----------------------------------------------------------------------------------
+    def _model_and_tokenizer(self, train: list[Record], resume: bool) -> tuple[ArabicIEModel, Any]:
+        setup = self.output / CHECKPOINTS / SETUP
+        if resume and setup.exists():
+            config = ArabicIEConfig.from_pretrained(setup)
+            return ArabicIEModel(config), AutoTokenizer.from_pretrained(setup)
+        features = FeatureConfig(self.config.max_length, self.config.stride, self.config.label_all_subwords)
+        schema = LabelSchema.from_records(train)
+        model, tokenizer = build_model(self.config.model, schema, features, train,
+                                       tiny=TinyConfig(**self.config.tiny), loss_weights=self.config.loss_weights)
+        if self.accelerator.is_main_process:
+            model.config.save_pretrained(setup)
+            tokenizer.save_pretrained(setup)
+        return model, tokenizer
+
+    def _optimizer(self, model: ArabicIEModel) -> torch.optim.Optimizer:
+        """AdamW with the encoder and the heads at their own learning rates; no weight decay on
+        biases and LayerNorm weights."""
+        groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+        for name, param in model.named_parameters():
+            is_encoder = name.startswith("encoder.")
+            no_decay = param.ndim < 2
+            groups.setdefault((is_encoder, no_decay), []).append(param)
+        return torch.optim.AdamW([
+            {"params": params, "lr": self.config.learning_rate if enc else self.config.head_learning_rate,
+             "weight_decay": 0.0 if no_decay else self.config.weight_decay}
+            for (enc, no_decay), params in sorted(groups.items())])
+
+    def _latest_checkpoint(self) -> Path | None:
+        folder = self.output / CHECKPOINTS
+        done = sorted((p for p in folder.glob("step-*") if (p / "DONE").exists()),
+                      key=lambda p: int(p.name.split("-")[1])) if folder.exists() else []
+        return done[-1] if done else None
+
+    # -- the loop -------------------------------------------------------------------------------
+    def train(self, resume: bool = False) -> dict[str, Any]:
+        cfg, acc = self.config, self.accelerator
+        set_seed(cfg.seed)
+        started = time.time()
+        if not resume and acc.is_main_process:  # a fresh run: forget an earlier run's checkpoints
+            shutil.rmtree(self.output / CHECKPOINTS, ignore_errors=True)
+        train = load_records(cfg.train_files, cfg)
+        dev = load_records(cfg.dev_files, cfg) if cfg.dev_files else []
+        model, tokenizer = self._model_and_tokenizer(train, resume)
+        schema = model.config.label_schema
+        builder = FeatureBuilder(tokenizer, schema, model.config.feature_config)
+        for name, records in (("dev", dev),):
+            for record in records:
+                unknown = schema.unknown_labels(record)
+                if unknown:
+                    raise ConfigError(f"{name} record {record.id!r} uses labels not seen in training: "
+                                      + ", ".join(sorted(set(unknown))))
+        rows = builder.build_dataset(train).to_list()
+        sampler = LengthGroupedBatchSampler([len(r["input_ids"]) for r in rows], cfg.batch_size, cfg.seed)
+        loader = DataLoader(rows, batch_sampler=sampler,
+                            collate_fn=lambda b: collate_features(b, tokenizer.pad_token_id))
+        optimizer = self._optimizer(model)
+        steps_per_epoch = math.ceil(len(sampler) / cfg.gradient_accumulation_steps)
+        total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
+        scheduler = get_scheduler("linear", optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
+                                  num_training_steps=total_steps)
+        model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
+        acc.register_for_checkpointing(self.state)
+        if cfg.report_to:
+            acc.init_trackers("arabic-ie", config={k: v for k, v in cfg.to_dict().items() if isinstance(v, (int, float, str, bool))})
+
+        checkpoint = self._latest_checkpoint() if resume else None
+        if checkpoint is not None:
+            acc.load_state(str(checkpoint))
+            acc.print(f"Resuming from {checkpoint} (epoch {self.state.epoch + 1}, step {self.state.global_step})")
+
+        progress = tqdm(total=total_steps, initial=self.state.global_step, disable=not acc.is_local_main_process,
+                        desc="Training", dynamic_ncols=True)
+        stop = False
+        while self.state.epoch < cfg.epochs and not stop:
+            epoch = self.state.epoch
+            loader.set_epoch(epoch)
+            batches = acc.skip_first_batches(loader, self.state.step_in_epoch) if self.state.step_in_epoch else loader
+            model.train()
+            for batch in batches:
+                with acc.accumulate(model):
+                    loss = model(**batch).loss
+                    acc.backward(loss)
+                    if acc.sync_gradients and cfg.max_grad_norm:
+                        acc.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad()
+                self.state.step_in_epoch += 1
+                if not acc.sync_gradients:
+                    continue
+                self.state.global_step += 1
+                progress.update(1)
+                progress.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+                if cfg.report_to:
+                    acc.log({"train/loss": loss.item(), "train/lr": scheduler.get_last_lr()[0]}, step=self.state.global_step)
+                if cfg.checkpoint_every and self.state.global_step % cfg.checkpoint_every == 0:
+                    self._save_checkpoint()
+                if cfg.max_steps and self.state.global_step >= cfg.max_steps:
+                    stop = True
+                    break
+            if not stop or self.state.step_in_epoch >= len(sampler):
+                stop = self._end_epoch(model, tokenizer, dev) or stop
+            self._save_checkpoint()
+        progress.close()
+        final = self._finish(model, tokenizer, dev, time.time() - started)
+        acc.end_training()
+        return final
+
+    def _end_epoch(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record]) -> bool:
+        """Dev scores, best-model bookkeeping, early stopping; returns whether to stop."""
+        cfg, acc, state = self.config, self.accelerator, self.state
+        entry: dict[str, Any] = {"epoch": state.epoch + 1, "step": state.global_step}
+        state.epoch += 1
+        state.step_in_epoch = 0
+        improved = True
+        if dev:
+            scores = evaluate_model(acc.unwrap_model(model), tokenizer, dev, cfg.eval_batch_size)
+            headline = summarize_metric(scores)
+            entry.update({f"dev_{k}": v for k, v in headline.items()})
+            metric = headline.get(cfg.metric_for_best, headline["mean_f1"])
+            improved = metric > state.best_metric
+            acc.print(f"epoch {entry['epoch']}: " + "  ".join(f"dev {k} {100 * v:.1f}" for k, v in headline.items()))
+            if improved:
+                state.best_metric, state.best_epoch = metric, entry["epoch"]
+                state.epochs_without_improvement = 0
+            else:
+                state.epochs_without_improvement += 1
+            if cfg.report_to:
+                acc.log({f"dev/{k}": v for k, v in headline.items()}, step=state.global_step)
+        state.history.append(entry)
+        if acc.is_main_process:
+            with atomic_open(self.output / "metrics.jsonl") as log:
+                log.writelines(json.dumps(e) + "\n" for e in state.history)
+            if improved:
+                save_model(acc.unwrap_model(model), tokenizer, self.output / "model", training=self._card_info())
+        return bool(cfg.patience and state.epochs_without_improvement >= cfg.patience)
+
+    def _save_checkpoint(self) -> None:
+        """``save_state`` into a temporary folder, marked DONE and renamed when complete, so a
+        kill during saving leaves the previous checkpoint as the one to resume from."""
+        acc = self.accelerator
+        folder = self.output / CHECKPOINTS
+        target = folder / f"step-{self.state.global_step:09d}{self.state.epoch:03d}{self.state.step_in_epoch:06d}"
+        tmp = folder / "_"
+        shutil.rmtree(tmp, ignore_errors=True)
+        acc.save_state(str(tmp))
+        if acc.is_main_process:
+            (tmp / "DONE").write_text("ok")
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp, target)
+            done = sorted((p for p in folder.glob("step-*") if p != target), key=lambda p: int(p.name.split("-")[1]))
+            for old in done[: max(0, len(done) + 1 - self.config.keep_checkpoints)]:
+                shutil.rmtree(old, ignore_errors=True)
+        acc.wait_for_everyone()
+
+    def _card_info(self) -> dict[str, Any]:
+        return {"data_files": [os.path.basename(f) for f in self.config.train_files],
+                "model_name": f"arabic-ie ({self.config.model})"}
+
+    def _finish(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record], seconds: float) -> dict[str, Any]:
+        """Score the best model on dev and test files, write metrics.json and report.md, and
+        refresh the model card with the evaluation table."""
+        cfg, acc = self.config, self.accelerator
+        model_dir = self.output / "model"
+        if not model_dir.exists() and acc.is_main_process:  # no dev set: the last model is the model
+            save_model(acc.unwrap_model(model), tokenizer, model_dir, training=self._card_info())
+        acc.wait_for_everyone()
+        result: dict[str, Any] = {"best_epoch": self.state.best_epoch, "steps": self.state.global_step,
+                                  "train_seconds": round(seconds, 1)}
+        if not acc.is_main_process:
+            return result
+        best = JointTagger.from_pretrained(model_dir, device=acc.device)
+        metrics: dict[str, Any] = {}
+        for name, files in (("dev", cfg.dev_files), ("test", cfg.test_files)):
+            if files:
+                records = dev if name == "dev" else load_records(files, cfg)
+                metrics[name] = score(records, best.predict(records, batch_size=cfg.eval_batch_size, split_sentences=False))
+                acc.print(f"\n{name} scores of the best model:\n{format_table(metrics[name])}")
+        save_model(best.model, best.tokenizer, model_dir, metrics=metrics, training=self._card_info())
+        result["metrics"] = metrics
+        write_report(self.output, cfg, result)
+        return result
+
