@@ -1,0 +1,201 @@
+"""The ``arabic-ie`` command: validate, stats, convert, train, eval, predict, push, demo."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+
+def _schema(value: str):
+    from arabic_ie.data.validate import GUIDELINES_SCHEMA
+
+    if value == "guidelines":
+        return GUIDELINES_SCHEMA
+    if value == "none":
+        return None
+    from arabic_ie.model.configuration import ArabicIEConfig
+
+    return ArabicIEConfig.from_pretrained(value).label_schema
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from arabic_ie.data.validate import validate_file
+
+    status = 0
+    for path in args.files:
+        problems = validate_file(path, args.format, _schema(args.schema))
+        for problem in problems:
+            print(problem)
+        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        status = status or (1 if problems else 0)
+    return status
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from arabic_ie.data.formats import read_corpus
+    from arabic_ie.data.stats import corpus_stats, stats_markdown
+
+    named = {Path(p).stem: corpus_stats(read_corpus(p, args.format)) for p in args.files}
+    print(stats_markdown(named))
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from arabic_ie.data.formats import read_corpus, write_corpus
+
+    count = write_corpus(read_corpus(args.input, args.input_format), args.output, args.output_format)
+    print(f"wrote {count} records to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from arabic_ie.training.config import TrainConfig
+    from arabic_ie.training.trainer import Trainer
+
+    config = TrainConfig.from_yaml(args.config, args.overrides, model=args.model, train_files=args.train,
+                                   dev_files=args.dev, test_files=args.test, output_dir=args.output,
+                                   epochs=args.epochs, mixed_precision=args.mixed_precision, seed=args.seed)
+    result = Trainer(config).train(resume=args.resume)
+    print(f"model saved to {Path(config.output_dir) / 'model'}; report in {Path(config.output_dir) / 'report.md'}")
+    return 0 if result else 1
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from arabic_ie.data.formats import read_corpus
+    from arabic_ie.data.fileio import atomic_open
+    from arabic_ie.training.metrics import format_table, score, to_markdown
+
+    if args.gold and args.pred:
+        gold, pred = list(read_corpus(args.gold, args.format)), list(read_corpus(args.pred, args.format))
+    elif args.model and args.data:
+        from arabic_ie.model.tagger import JointTagger
+
+        gold = list(read_corpus(args.data, args.format))
+        tagger = JointTagger.from_pretrained(args.model, device=args.device)
+        pred = tagger.predict(gold, batch_size=args.batch_size, split_sentences=False)
+    else:
+        raise SystemExit("arabic-ie eval: give --model and --data, or --gold and --pred")
+    scores = score(gold, pred)
+    print(format_table(scores))
+    if args.output_json:
+        with atomic_open(args.output_json) as out:
+            json.dump(scores, out, indent=2)
+    if args.output_md:
+        with atomic_open(args.output_md) as out:
+            out.write(to_markdown(scores))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from arabic_ie.model.batch import main as batch_main
+
+    return batch_main(args)
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from arabic_ie.model.hub import push_model
+
+    url = push_model(args.model, args.repo_id, private=args.private, revision=args.revision,
+                     commit_message=args.message)
+    print(f"pushed {args.model} to {url}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from arabic_ie.demo import run_demo
+
+    return run_demo(args.output, epochs=args.epochs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="arabic-ie", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    formats = ("jsonl", "conll", "doccano", "oneie", "text")
+
+    p = sub.add_parser("validate", help="report every problem in corpus files")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--format", choices=formats)
+    p.add_argument("--schema", default="guidelines",
+                   help="'guidelines' (the shipped schema, default), 'none', or a model folder")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("stats", help="counts per entity type, event type and role")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--format", choices=formats)
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("convert", help="convert a corpus between formats")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--input-format", choices=formats)
+    p.add_argument("--output-format", choices=formats)
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("train", help="train a joint model (YAML config + key=value overrides)")
+    p.add_argument("--config", help="YAML file (see configs/)")
+    p.add_argument("overrides", nargs="*", help="key=value settings that override the config")
+    p.add_argument("--model", help="base encoder: hub id, local folder, or 'tiny'")
+    p.add_argument("--train", nargs="+")
+    p.add_argument("--dev", nargs="+")
+    p.add_argument("--test", nargs="+")
+    p.add_argument("--output")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"))
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="score a model on a file, or a prediction file against gold")
+    p.add_argument("--model")
+    p.add_argument("--data")
+    p.add_argument("--gold")
+    p.add_argument("--pred")
+    p.add_argument("--format", choices=formats)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device")
+    p.add_argument("--output-json")
+    p.add_argument("--output-md")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("predict", help="tag a file (streaming, resumable)")
+    from arabic_ie.model.batch import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("push", help="upload a trained model folder (with its card) to the hub")
+    p.add_argument("--model", required=True)
+    p.add_argument("--repo-id", required=True)
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--revision")
+    p.add_argument("--message", default="Upload arabic-ie model")
+    p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("demo", help="the main job: train tiny on the shipped sample, evaluate, tag an article")
+    p.add_argument("--output", default="outputs/demo")
+    p.add_argument("--epochs", type=int, default=None)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import logging
+    import os
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    from arabic_ie.data.errors import CorpusError
+    from arabic_ie.training.config import ConfigError
+
+    try:
+        return args.func(args)
+    except (CorpusError, ConfigError, OSError, ValueError) as err:
+        print(f"arabic-ie {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

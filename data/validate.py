@@ -1,0 +1,117 @@
+"""``arabic-ie validate``: every problem of a corpus file, not just the first.
+
+Reading problems (bad JSON, offsets outside the text, an I- tag with no B-, mixed encodings, an
+empty file) come from the readers; this module adds the checks on whole records: spans that cut
+a word or carry punctuation at an edge, overlapping spans of one kind, and types or roles the
+schema does not allow for an event type.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from .errors import Problem
+from .formats import detect_format, read_corpus
+from .records import Record, Span
+from .schema import LabelSchema
+from .text import is_word_char, split_words
+
+#: The schema of ``annotation-guidelines.md``, which every corpus the project ships follows.
+GUIDELINES_SCHEMA = LabelSchema(
+    entity_types=["FAC", "GPE", "LOC", "ORG", "PER", "TIME"],
+    event_types=[], roles=[],
+    allowed_roles={
+        "Contact:Phone-Write": ["Entity", "Time"],
+        "Contact:Meet": ["Entity", "Place", "Time"],
+        "Conflict:Attack": ["Attacker", "Target", "Instrument", "Place", "Time"],
+        "Conflict:Demonstrate": ["Entity", "Place", "Time"],
+        "Conflict:Take-Control": ["Agent", "Place", "Time"],
+        "Life:Die": ["Agent", "Victim", "Instrument", "Place", "Time"],
+        "Life:Injure": ["Agent", "Victim", "Instrument", "Place", "Time"],
+        "Justice:Arrest-Jail": ["Agent", "Person", "Place", "Time"],
+        "Movement:Transport": ["Agent", "Artifact", "Origin", "Destination", "Time"],
+        "Personnel:Elect": ["Entity", "Person", "Place", "Time"],
+        "Personnel:Start-Position": ["Entity", "Person", "Place", "Time"],
+        "Personnel:End-Position": ["Entity", "Person", "Place", "Time"],
+        "Justice:Sentence": ["Adjudicator", "Defendant", "Place", "Time"],
+        "Transaction:Transfer-Money": ["Giver", "Recipient", "Money", "Place", "Time"],
+    },
+)
+GUIDELINES_SCHEMA.event_types = sorted(GUIDELINES_SCHEMA.allowed_roles)
+GUIDELINES_SCHEMA.roles = sorted({r for rs in GUIDELINES_SCHEMA.allowed_roles.values() for r in rs})
+
+
+def span_problems(record: Record, span: Span, what: str, starts: set[int], ends: set[int]) -> list[str]:
+    text = record.text
+    piece = text[span.start:span.end]
+    if span.start not in starts or span.end not in ends:
+        return [f"{what} {piece!r} [{span.start}, {span.end}) cuts a word"]
+    if not is_word_char(text[span.start]) or not is_word_char(text[span.end - 1]):
+        return [f"{what} {piece!r} starts or ends with punctuation"]
+    return []
+
+
+def overlaps(spans: Iterable[Span], what: str, text: str) -> list[str]:
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    return [f"overlapping {what}s {text[a.start:a.end]!r} and {text[b.start:b.end]!r}"
+            for a, b in zip(ordered, ordered[1:]) if b.start < a.end]
+
+
+def record_problems(record: Record, schema: LabelSchema | None = None) -> list[str]:
+    """Everything wrong with one well-formed record, as plain messages."""
+    words = split_words(record.text)
+    starts, ends = {w.start for w in words}, {w.end for w in words}
+    problems: list[str] = []
+    for entity in record.entities:
+        problems += span_problems(record, entity, f"entity {entity.label}", starts, ends)
+    problems += overlaps(record.entities, "entity", record.text)
+    for event in record.events or []:
+        problems += span_problems(record, event.trigger, f"trigger of {event.type}", starts, ends)
+        for argument in event.arguments:
+            problems += span_problems(record, argument, f"{argument.label} argument of {event.type}", starts, ends)
+    problems += overlaps([e.trigger for e in record.events or []], "trigger", record.text)
+    if schema is not None:
+        for entity in record.entities:
+            if schema.entity_types and entity.label not in schema.entity_types:
+                problems.append(f"unknown entity type {entity.label!r}")
+        for event in record.events or []:
+            allowed = schema.allowed_roles.get(event.type)
+            if allowed is None:
+                problems.append(f"unknown event type {event.type!r}")
+                continue
+            problems += [f"unknown role {a.label!r} for event type {event.type} (allowed: {', '.join(allowed)})"
+                         for a in event.arguments if a.label not in allowed]
+    return problems
+
+
+def validate_file(path: str | Path, format: str | None = None, schema: LabelSchema | None = None,
+                  **options: object) -> list[Problem]:
+    """All problems of a file. Native JSONL problems name the line; other formats name the
+    record id (a CoNLL sentence spans many lines), with its reader's own line numbers for
+    reading problems."""
+    format = format or detect_format(path)
+    problems: list[Problem] = []
+    if format == "conll":
+        options.setdefault("repair", False)
+    line_of = _jsonl_line_numbers(path) if format == "jsonl" and str(path) != "-" else {}
+    try:
+        for record in read_corpus(path, format, problems=problems, **options):
+            for message in record_problems(record, schema):
+                line = line_of.get(record.id, 0)
+                problems.append(Problem(str(path), line, message if line else f"record {record.id!r}: {message}"))
+    except Exception as err:  # a reader that cannot go on: report what stopped it
+        problems.append(Problem(str(path), getattr(err, "line", 0), str(getattr(err, "problem", err)).split(": ", 1)[-1]))
+    return sorted(problems, key=lambda p: p.line)
+
+
+def _jsonl_line_numbers(path: str | Path) -> dict[str, int]:
+    import json
+
+    numbers: dict[str, int] = {}
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                numbers.setdefault(str(json.loads(raw)["id"]), number)
+            except Exception:
+                continue
+    return numbers
