@@ -62,12 +62,21 @@ class ArabicIEModel(PreTrainedModel):
         self.argument_token = nn.Linear(hidden, config.argument_hidden_size)
         self.argument_trigger = nn.Linear(hidden + config.event_type_embedding_size, config.argument_hidden_size)
         self.argument_head = nn.Linear(config.argument_hidden_size, len(schema.argument_labels))
-        self.register_buffer("allowed_argument_labels", self._allowed_label_mask(config), persistent=False)
+        self._allowed_mask: torch.Tensor | None = None
         self.post_init()
+
+    @property
+    def allowed_argument_labels(self) -> torch.Tensor:
+        """(event types x argument labels) mask: O always, B-/I-role only for the type's roles.
+        Built from the config on first use (not a buffer: ``from_pretrained`` builds modules on
+        the meta device and would leave a buffer that is not in the weights file undefined)."""
+        device = self.entity_head.weight.device
+        if self._allowed_mask is None or self._allowed_mask.device != device:
+            self._allowed_mask = self._allowed_label_mask(self.config).to(device)
+        return self._allowed_mask
 
     @staticmethod
     def _allowed_label_mask(config: ArabicIEConfig) -> torch.Tensor:
-        """(event types x argument labels) mask: O always, B-/I-role only for the type's roles."""
         schema = config.label_schema
         labels = schema.argument_labels
         mask = torch.zeros(max(1, len(schema.event_types)), len(labels), dtype=torch.bool)

@@ -27,7 +27,7 @@ from transformers import AutoTokenizer, get_scheduler
 from arabic_ie.data.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.fileio import atomic_open
-from arabic_ie.data.formats import read_corpus
+from arabic_ie.data.formats import detect_format, read_corpus
 from arabic_ie.data.records import Record
 from arabic_ie.data.schema import LabelSchema
 from arabic_ie.model.build import build_model
@@ -69,8 +69,9 @@ class LoopState:
 def load_records(files: list[str], config: TrainConfig) -> list[Record]:
     records: list[Record] = []
     for path in files:
-        options = {"scheme": config.conll_scheme} if (config.format or "") == "conll" or str(path).endswith((".conll", ".txt", ".bio", ".iob", ".tsv")) else {}
-        records.extend(read_corpus(path, config.format, **options))
+        format = config.format or detect_format(path)
+        options = {"scheme": config.conll_scheme} if format == "conll" else {}
+        records.extend(read_corpus(path, format, **options))
     return records
 
 

@@ -1,0 +1,85 @@
+"""Arabic text handling: words with offsets, normalisation with an offset map, sentences."""
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arabic_ie.data.text import DIACRITICS, TATWEEL, normalize, normalize_word, split_sentences, split_words
+
+
+def words(text):
+    return [w.text for w in split_words(text)]
+
+
+def test_punctuation_is_split_off_and_clitics_stay():
+    text = "قال الصفدي، في عمّان؛ هل وصل الوفد إلى «ومصر»؟"
+    assert words(text) == ["قال", "الصفدي", "،", "في", "عمّان", "؛", "هل", "وصل", "الوفد", "إلى", "«", "ومصر", "»", "؟"]
+
+
+def test_word_offsets_point_into_the_original_text():
+    text = "  دمشق (سانا) -\tأجرى\u200f الرئيس اتصالاً  "
+    for w in split_words(text):
+        assert text[w.start:w.end] == w.text
+    assert words(text) == ["دمشق", "(", "سانا", ")", "-", "أجرى", "الرئيس", "اتصالاً"]
+
+
+def test_numbers_persian_words_emoji_and_hashtags():
+    text = "بلغ 3.5 مليار و1,200 دولار ٢٠٢٤ می‌خواهم #سوريا 👍🏽 CNN."
+    assert words(text) == ["بلغ", "3.5", "مليار", "و1,200", "دولار", "٢٠٢٤", "می\u200cخواهم", "#", "سوريا",
+                           "👍🏽", "CNN", "."]
+
+
+def test_normalisation_removes_diacritics_tatweel_and_maps_back():
+    text = "اتصالاً هاتفيـــاً مع الرئيـس"
+    norm = normalize(text)
+    assert norm.text == "اتصالا هاتفيا مع الرئيس"
+    start = norm.text.index("هاتفيا")
+    a, b = norm.to_original(start, start + len("هاتفيا"))
+    assert text[a:b] == "هاتفيـــاً"  # the final tanween comes back with the word
+
+
+def test_presentation_forms_and_repeats():
+    assert normalize("ﻻ").text == "لا"
+    assert normalize("جمييييل").text == "جمييل"
+    assert normalize("2000000").text == "2000000"  # digits are never squeezed
+    assert normalize_word("ـ") == "ـ"  # a word that normalises to nothing keeps its form
+
+
+arabic = st.text(alphabet=st.sampled_from(list("ابتثجحخدذرسشصضطظعغفقكلمنهوي ءآأؤإئةى،؛؟.") + sorted(DIACRITICS)
+                                          + [TATWEEL, "ﻻ", "ﷲ", " ", "A", "7", "😀"]), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(arabic)
+def test_normalised_spans_map_back_to_exact_original_characters(text):
+    norm = normalize(text)
+    assert len(norm.offsets) == len(norm.text)
+    assert list(norm.offsets) == sorted(norm.offsets)
+    for i, ch in enumerate(norm.text):
+        original = text[norm.offsets[i]]
+        assert ch == original or ch in unicodedata.normalize("NFKC", original)
+    for w in split_words(text):  # a word's normalised form maps back inside the word
+        sub = normalize(text[w.start:w.end])
+        if sub.text:
+            a, b = sub.to_original(0, len(sub.text))
+            assert 0 <= a < b <= w.end - w.start
+            assert normalize(text[w.start + a:w.start + b]).text == sub.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(arabic)
+def test_words_cover_every_visible_character_once(text):
+    covered = [False] * len(text)
+    for w in split_words(text):
+        assert w.text and text[w.start:w.end] == w.text
+        for k in range(w.start, w.end):
+            assert not covered[k]
+            covered[k] = True
+    assert all(covered[k] or text[k].isspace() or text[k] in "\u200f\u200e" for k in range(len(text)))
+
+
+def test_sentence_split_keeps_numbers_and_offsets():
+    text = "وصل الوفد إلى الرياض. وبلغت الخسائر 3.5 مليار دولار! هل تنجح المحادثات؟ قال مسؤول\nسطر جديد"
+    spans = split_sentences(text)
+    assert [text[a:b] for a, b in spans] == ["وصل الوفد إلى الرياض.", "وبلغت الخسائر 3.5 مليار دولار!",
+                                             "هل تنجح المحادثات؟", "قال مسؤول", "سطر جديد"]

@@ -1,0 +1,145 @@
+"""Training end to end on tiny models: learning, saving, resuming, mixing corpora, bad configs."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from arabic_ie.data.jsonl import write_jsonl
+from arabic_ie.model.tagger import JointTagger
+from arabic_ie.training.config import ConfigError, TrainConfig
+from arabic_ie.training.metrics import score
+from arabic_ie.training.trainer import Trainer
+
+TINY = {"vocab_size": 600, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128}
+
+
+def small_config(tmp_path, train, dev=None, **overrides):
+    settings = dict(model="tiny", train_files=[str(train)], dev_files=[str(dev or train)], output_dir=str(tmp_path / "run"),
+                    epochs=60, batch_size=2, learning_rate=3e-3, head_learning_rate=3e-3, warmup_ratio=0.0,
+                    max_length=64, stride=8, seed=7, tiny=TINY)
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+@pytest.fixture(scope="module")
+def handful(tmp_path_factory, sample_records):
+    """Six real sample sentences with several events and arguments."""
+    chosen = [r for r in sample_records["train"] if r.events and len(r.text) < 140][:6]
+    path = tmp_path_factory.mktemp("data") / "handful.jsonl"
+    write_jsonl(chosen, path)
+    return path, chosen
+
+
+@pytest.fixture(scope="module")
+def overfit_run(tmp_path_factory, handful):
+    path, _ = handful
+    config = small_config(tmp_path_factory.mktemp("overfit"), path)
+    return config, Trainer(config).train()
+
+
+def test_tiny_model_overfits_a_handful_of_sentences(overfit_run):
+    config, result = overfit_run
+    dev = result["metrics"]["dev"]
+    assert dev["entities"]["overall"]["f1"] == 1.0
+    assert dev["triggers"]["classification"]["f1"] == 1.0
+    assert dev["arguments"]["classification"]["f1"] == 1.0
+    out = Path(config.output_dir)
+    assert (out / "model" / "model.safetensors").exists() and (out / "model" / "README.md").exists()
+    assert (out / "report.md").exists() and json.loads((out / "metrics.json").read_text())["metrics"]["dev"]
+    epochs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [e["epoch"] for e in epochs] == list(range(1, len(epochs) + 1)) and "dev_entity_f1" in epochs[0]
+
+
+def test_saved_model_reloads_with_identical_predictions(overfit_run, handful):
+    config, _ = overfit_run
+    _, records = handful
+    folder = Path(config.output_dir) / "model"
+    first = JointTagger.from_pretrained(folder).predict(records, split_sentences=False)
+    again = JointTagger.from_pretrained(str(folder), device="cpu").predict(records, split_sentences=False)
+    assert [r.to_dict() for r in first] == [r.to_dict() for r in again]
+    assert score(records, first)["entities"]["overall"]["f1"] == 1.0
+    for record in first:  # plain data, character offsets into the original text
+        for entity in record.entities:
+            assert 0 <= entity.start < entity.end <= len(record.text) and 0 < entity.score <= 1
+
+
+def test_ner_only_and_joint_corpora_train_together(tmp_path, handful):
+    path, records = handful
+    conll = tmp_path / "ner.conll"
+    conll.write_text("زار B-PER\nبوتين I-PER\nالقاهرة B-LOC\n.\tO\n\nوصل O\nالوفد O\nإلى O\nبغداد B-LOC\n\n",
+                     encoding="utf-8")
+    config = small_config(tmp_path, path, epochs=2, train_files=[str(path), str(conll)])
+    result = Trainer(config).train()
+    model = JointTagger.from_pretrained(Path(config.output_dir) / "model").model
+    schema = model.config.label_schema
+    assert "LOC" in schema.entity_types and "PER" in schema.entity_types  # from the CoNLL file
+    assert set(schema.event_types) == {e.type for r in records for e in r.events}
+    assert result["steps"] > 0
+
+
+def run_cli(args, env_extra=None, **kwargs):
+    env = dict(os.environ, **(env_extra or {}))
+    return subprocess.Popen([sys.executable, "-m", "arabic_ie.cli", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
+
+
+def test_killed_run_resumes_to_the_same_result(tmp_path, handful):
+    path, _ = handful
+    common = ["--model", "tiny", "--train", str(path), "--dev", str(path), "--epochs", "6", "--seed", "3",
+              "batch_size=2", "max_length=64", "stride=8", "checkpoint_every=2", f"tiny={json.dumps(TINY)}",
+              "learning_rate=0.003", "head_learning_rate=0.003"]
+    whole = run_cli(["train", "--output", str(tmp_path / "whole"), *common])
+    assert whole.wait(timeout=300) == 0, whole.stdout.read().decode()
+
+    killed = run_cli(["train", "--output", str(tmp_path / "killed"), *common])
+    checkpoints = tmp_path / "killed" / "checkpoints"
+    deadline = time.time() + 240
+    while time.time() < deadline:  # kill it mid-epoch, once a mid-epoch checkpoint exists
+        done = [p for p in checkpoints.glob("step-*") if (p / "DONE").exists()] if checkpoints.exists() else []
+        if any(int(p.name[-6:]) > 0 for p in done) and len(done) >= 1 and any(int(p.name[5:14]) >= 6 for p in done):
+            break
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert not (tmp_path / "killed" / "metrics.json").exists()  # it really was interrupted
+    resumed = run_cli(["train", "--output", str(tmp_path / "killed"), "--resume", *common])
+    output = resumed.communicate(timeout=300)[0].decode()
+    assert resumed.returncode == 0, output
+    assert "Resuming from" in output
+    a = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+    b = json.loads((tmp_path / "killed" / "metrics.json").read_text())
+    assert a["steps"] == b["steps"] and a["best_epoch"] == b["best_epoch"]
+    assert a["metrics"] == b["metrics"]
+    history = lambda run: (tmp_path / run / "metrics.jsonl").read_text()  # noqa: E731
+    assert history("whole") == history("killed")
+
+
+def test_bad_configs_give_clear_errors(tmp_path, handful):
+    path, _ = handful
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: tiny\ntrain_files: [x.jsonl]\nlearning_rat: 0.1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.yaml: unknown option\(s\) learning_rat"):
+        TrainConfig.from_yaml(bad)
+    with pytest.raises(ConfigError, match="metric_for_best must be one of"):
+        TrainConfig.from_yaml(None, ["metric_for_best=accuracy"], train_files=["x"])
+    with pytest.raises(ConfigError, match="train_files"):
+        TrainConfig.from_yaml(None, ["epochs=2"])
+    with pytest.raises(ConfigError, match="batch_size must be a positive integer"):
+        TrainConfig.from_yaml(None, ["batch_size=0"], train_files=["x"])
+    with pytest.raises(ConfigError, match="key=value"):
+        TrainConfig.from_yaml(None, ["epochs"], train_files=["x"])
+
+
+def test_unknown_labels_in_dev_are_a_clear_error(tmp_path, handful):
+    path, records = handful
+    dev = tmp_path / "dev.jsonl"
+    odd = records[0].to_dict()
+    odd["entities"][0]["type"] = "WEAPON"
+    dev.write_text(json.dumps(odd, ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"dev record .* not seen in training: entity type 'WEAPON'"):
+        Trainer(small_config(tmp_path, path, dev=dev, epochs=1)).train()

@@ -1,0 +1,74 @@
+"""`arabic-ie validate` reports every problem of a file; the shipped sample has none."""
+import json
+
+from arabic_ie.cli import main
+from arabic_ie.data.stats import corpus_stats
+from arabic_ie.data.validate import GUIDELINES_SCHEMA, validate_file
+
+from conftest import SAMPLE
+
+GOOD = {"id": "a", "text": "التقى الصفدي نظيره في عمّان أمس.",
+        "entities": [{"start": 6, "end": 12, "type": "PER"}],
+        "events": [{"type": "Contact:Meet", "trigger": {"start": 0, "end": 5},
+                    "arguments": [{"start": 6, "end": 12, "role": "Entity"}]}]}
+
+
+def write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_every_problem_is_reported_with_its_line(tmp_path):
+    cut = dict(GOOD, id="b", entities=[{"start": 6, "end": 10, "type": "PER"}])
+    role = dict(GOOD, id="c", events=[{"type": "Contact:Meet", "trigger": {"start": 0, "end": 5},
+                                       "arguments": [{"start": 6, "end": 12, "role": "Attacker"}]}])
+    outside = dict(GOOD, id="d", entities=[{"start": 6, "end": 99, "type": "PER"}])
+    path = write_lines(tmp_path / "c.jsonl", [json.dumps(GOOD, ensure_ascii=False), json.dumps(cut, ensure_ascii=False),
+                                              "{not json", json.dumps(role, ensure_ascii=False),
+                                              json.dumps(outside, ensure_ascii=False)])
+    problems = validate_file(path, schema=GUIDELINES_SCHEMA)
+    by_line = {p.line: p.message for p in problems}
+    assert set(by_line) == {2, 3, 4, 5}
+    assert "cuts a word" in by_line[2]
+    assert "bad JSON" in by_line[3]
+    assert "unknown role 'Attacker' for event type Contact:Meet" in by_line[4]
+    assert "outside the text" in by_line[5]
+    assert str(problems[0]).startswith(f"{path}:2: ")
+
+
+def test_conll_problems_name_the_line(tmp_path):
+    path = write_lines(tmp_path / "c.conll", ["زار B-PER", "القاهرة I-LOC", "", "ثم O", "عاد"])
+    messages = [str(p) for p in validate_file(path)]
+    assert any(":2:" in m and "I-LOC" in m for m in messages)
+    assert any(":5:" in m for m in messages)
+
+
+def test_the_shipped_sample_validates_against_the_guidelines():
+    for split in ("train", "dev", "test"):
+        assert validate_file(SAMPLE / f"{split}.jsonl", schema=GUIDELINES_SCHEMA) == []
+
+
+def test_the_sample_covers_the_schema(sample_records):
+    everything = [r for split in sample_records.values() for r in split]
+    stats = corpus_stats(everything)
+    assert len(stats.documents) >= 60 and stats.records >= 400
+    assert set(stats.entities) == set(GUIDELINES_SCHEMA.entity_types)
+    assert set(stats.events) == set(GUIDELINES_SCHEMA.event_types)
+    assert sum(stats.events.values()) >= 300
+    for event_type, roles in GUIDELINES_SCHEMA.allowed_roles.items():
+        for role in roles:
+            assert stats.roles[(event_type, role)] >= 10, (event_type, role)
+    articles = {split: {r.metadata["article"] for r in records} for split, records in sample_records.items()}
+    assert not articles["train"] & articles["dev"] and not articles["train"] & articles["test"]
+    assert not articles["dev"] & articles["test"]
+
+
+def test_cli_validate_and_stats(tmp_path, capsys):
+    bad = write_lines(tmp_path / "bad.jsonl", ["{oops"])
+    assert main(["validate", str(bad)]) == 1
+    assert "bad.jsonl:1: bad JSON" in capsys.readouterr().out
+    assert main(["validate", str(SAMPLE / "dev.jsonl")]) == 0
+    assert main(["stats", str(SAMPLE / "train.jsonl"), str(SAMPLE / "test.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "| Conflict:Attack" in out or "**Conflict:Attack**" in out
+    assert "| PER |" in out
