@@ -21,6 +21,7 @@ class ArabicIEConfig(PretrainedConfig):
         base_model: str = "",
         argument_hidden_size: int = 256,
         event_type_embedding_size: int = 64,
+        argument_max_distance: int = 32,
         classifier_dropout: float = 0.1,
         loss_weights: dict[str, float] | None = None,
         **kwargs: Any,
@@ -31,6 +32,7 @@ class ArabicIEConfig(PretrainedConfig):
         self.base_model = base_model
         self.argument_hidden_size = argument_hidden_size
         self.event_type_embedding_size = event_type_embedding_size
+        self.argument_max_distance = argument_max_distance
         self.classifier_dropout = classifier_dropout
         self.loss_weights = {"entity": 1.0, "trigger": 1.0, "argument": 1.0, **(loss_weights or {})}
         super().__init__(**kwargs)

@@ -1,15 +1,68 @@
-"""From per-word label predictions back to spans."""
+"""From per-word label scores back to spans.
+
+Labels are decoded with BIO constraints (Viterbi over log-probabilities, where ``I-X`` may only
+follow ``B-X`` or ``I-X``), so a multi-word name comes out as one span of one type rather than a
+patchwork of the per-word argmax."""
 from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from arabic_ie.data.schema import OUTSIDE
+
+
+def allowed_transitions(labels: Sequence[str]) -> np.ndarray:
+    """(previous, next) matrix: 0 where the BIO scheme allows the transition, -inf where not."""
+    n = len(labels)
+    allowed = np.zeros((n, n))
+    for j, label in enumerate(labels):
+        if label.startswith("I-"):
+            for i, prev in enumerate(labels):
+                if prev[2:] != label[2:] or prev == OUTSIDE:
+                    allowed[i, j] = -np.inf
+    return allowed
+
+
+def start_allowed(labels: Sequence[str]) -> np.ndarray:
+    return np.array([-np.inf if label.startswith("I-") else 0.0 for label in labels])
+
+
+def viterbi(log_probs: np.ndarray, transitions: np.ndarray, start: np.ndarray) -> list[int]:
+    """Best label path under the transition constraints (``log_probs``: words x labels)."""
+    n = log_probs.shape[0]
+    if n == 0:
+        return []
+    score = log_probs[0] + start
+    back = np.zeros(log_probs.shape, dtype=np.int64)
+    for k in range(1, n):
+        candidates = score[:, None] + transitions
+        back[k] = candidates.argmax(0)
+        score = candidates.max(0) + log_probs[k]
+    path = [int(score.argmax())]
+    for k in range(n - 1, 0, -1):
+        path.append(int(back[k, path[-1]]))
+    return path[::-1]
+
+
+class BioDecoder:
+    """Decodes per-word probability rows over one head's BIO labels into scored word spans."""
+
+    def __init__(self, labels: Sequence[str]):
+        self.labels = list(labels)
+        self.transitions = allowed_transitions(self.labels)
+        self.start = start_allowed(self.labels)
+
+    def __call__(self, probs: np.ndarray) -> list[tuple[int, int, str, float]]:
+        if probs.shape[0] == 0:
+            return []
+        path = viterbi(np.log(np.clip(probs, 1e-12, None)), self.transitions, self.start)
+        return decode_bio([self.labels[i] for i in path], [float(probs[k, i]) for k, i in enumerate(path)])
 
 
 def decode_bio(labels: Sequence[str], scores: Sequence[float]) -> list[tuple[int, int, str, float]]:
     """Word spans ``(start, end, type, score)`` from BIO labels; the score is the mean probability
-    of the span's labels. An ``I-X`` that does not continue an ``X`` span opens one (lenient, as
-    a model may not respect BIO order)."""
+    of the span's labels. An ``I-X`` that does not continue an ``X`` span opens one (lenient)."""
     spans: list[tuple[int, int, str, float]] = []
     start, kind, total = None, "", 0.0
 

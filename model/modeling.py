@@ -3,8 +3,8 @@
 - entity head: BIO over entity types, per token;
 - trigger head: BIO over event types, per token;
 - argument head: for each trigger of a sentence, BIO over roles for every token relative to that
-  trigger, from the token's state combined with the trigger's (mean-pooled) state and an
-  embedding of the event type. Several events in a sentence get their own arguments from one
+  trigger, from the token's state combined with the trigger's (mean-pooled) state, an
+  embedding of the event type and an embedding of the token's distance to the trigger. Several events in a sentence get their own arguments from one
   encoder pass. Roles an event type never had in training are masked out at decoding.
 """
 from __future__ import annotations
@@ -61,6 +61,7 @@ class ArabicIEModel(PreTrainedModel):
         self.event_type_embedding = nn.Embedding(n_types, config.event_type_embedding_size)
         self.argument_token = nn.Linear(hidden, config.argument_hidden_size)
         self.argument_trigger = nn.Linear(hidden + config.event_type_embedding_size, config.argument_hidden_size)
+        self.argument_distance = nn.Embedding(2 * config.argument_max_distance + 1, config.argument_hidden_size)
         self.argument_head = nn.Linear(config.argument_hidden_size, len(schema.argument_labels))
         self._allowed_mask: torch.Tensor | None = None
         self.post_init()
@@ -70,7 +71,7 @@ class ArabicIEModel(PreTrainedModel):
         """(event types x argument labels) mask: O always, B-/I-role only for the type's roles.
         Built from the config on first use (not a buffer: ``from_pretrained`` builds modules on
         the meta device and would leave a buffer that is not in the weights file undefined)."""
-        device = self.entity_head.weight.device
+        device = self.event_type_embedding.weight.device  # not a Linear: int8 quantization replaces those
         if self._allowed_mask is None or self._allowed_mask.device != device:
             self._allowed_mask = self._allowed_label_mask(self.config).to(device)
         return self._allowed_mask
@@ -115,7 +116,9 @@ class ArabicIEModel(PreTrainedModel):
         types = self.event_type_embedding(event_type_ids.clamp(min=0))
         trigger_part = self.argument_trigger(torch.cat([pooled, types], dim=-1))  # (B, E, A)
         token_part = self.argument_token(hidden)  # (B, T, A)
-        pair = nn.functional.gelu(token_part.unsqueeze(1) + trigger_part.unsqueeze(2))
+        limit = self.config.argument_max_distance
+        distance = (positions.view(1, 1, -1) - starts).clamp(-limit, limit) + limit  # (B, E, T)
+        pair = nn.functional.gelu(token_part.unsqueeze(1) + trigger_part.unsqueeze(2) + self.argument_distance(distance))
         return self.argument_head(self.dropout(pair))
 
     def forward(

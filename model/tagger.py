@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import numpy as np
 import torch
-from transformers import AutoTokenizer
 
 from arabic_ie.data.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, Window
 from arabic_ie.data.records import Event, Record, Span
 from arabic_ie.data.text import Word, split_sentences, split_words
 
-from .decoding import decode_bio
+from .decoding import BioDecoder
 from .modeling import ArabicIEModel
 
 
@@ -35,9 +35,20 @@ class _Unit:
 
 @dataclass
 class _WindowResult:
-    entity_labels: list[str]  # per word of the window
-    entity_scores: list[float]
+    entity_probs: np.ndarray  # (words of the window, entity labels)
     events: list[tuple[int, int, str, float, list[tuple[int, int, str, float]]]]  # window-word offsets
+
+
+def quantize_model(model: ArabicIEModel, scheme: str) -> ArabicIEModel:
+    """Dynamic int8 quantization of every Linear layer (weights int8, activations quantized on
+    the fly): about twice the fp32 speed on CPUs, for a small loss in accuracy."""
+    if scheme != "int8":
+        raise ValueError(f"unknown quantization {scheme!r}; supported: int8")
+    import warnings
+
+    with warnings.catch_warnings():  # torch.ao's eager API is deprecated but still the simplest path
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model.cpu(), {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def _owner_windows(windows: Sequence[Window], n_words: int) -> list[int]:
@@ -56,28 +67,32 @@ def _owner_windows(windows: Sequence[Window], n_words: int) -> list[int]:
 class JointTagger:
     """Tags Arabic text with entities and events using a trained arabic-ie model."""
 
-    def __init__(self, model: ArabicIEModel, tokenizer: Any, device: str | torch.device | None = None):
+    def __init__(self, model: ArabicIEModel, tokenizer: Any, device: str | torch.device | None = None,
+                 quantize: str | None = None):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = model.to(self.device).eval()
+        if quantize not in (None, "none"):
+            self.model = quantize_model(self.model, quantize)
         self.tokenizer = tokenizer
         self.schema = model.config.label_schema
         self.builder = FeatureBuilder(tokenizer, self.schema, model.config.feature_config)
-        self._entity_labels = self.schema.entity_labels
-        self._trigger_labels = self.schema.trigger_labels
-        self._argument_labels = self.schema.argument_labels
+        self._entities = BioDecoder(self.schema.entity_labels)
+        self._triggers = BioDecoder(self.schema.trigger_labels)
+        self._arguments = BioDecoder(self.schema.argument_labels)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, revision: str | None = None,
                         device: str | torch.device | None = None, dtype: str | torch.dtype | None = None,
-                        **hub_kwargs: Any) -> "JointTagger":
+                        quantize: str | None = None, **hub_kwargs: Any) -> "JointTagger":
         """Load a trained model from a local folder or a hub repo id (cached; honours
-        ``HF_HUB_OFFLINE``). ``dtype="float16"`` halves memory on a GPU."""
+        ``HF_HUB_OFFLINE``). ``dtype="float16"`` halves memory on a GPU; ``quantize="int8"``
+        (CPU) runs the Linear layers with dynamic int8 quantization."""
         from .hub import load_model_and_tokenizer
 
         model, tokenizer = load_model_and_tokenizer(str(name_or_path), revision=revision, **hub_kwargs)
         if dtype is not None:
             model = model.to(getattr(torch, dtype) if isinstance(dtype, str) else dtype)
-        return cls(model, tokenizer, device)
+        return cls(model, tokenizer, device, quantize=quantize)
 
     def save_pretrained(self, path: str | Path) -> None:
         from .hub import save_model
@@ -134,57 +149,45 @@ class JointTagger:
                                   for w in windows], self.tokenizer.pad_token_id)
         batch = {k: v.to(self.device) for k, v in batch.items()}
         hidden = self.model.encode(batch["input_ids"], batch["attention_mask"])
-        entity_probs = self.model.entity_head(hidden).float().softmax(-1)
-        trigger_probs = self.model.trigger_head(hidden).float().softmax(-1)
-        ent_score, ent_id = entity_probs.max(-1)
-        trig_score, trig_id = trigger_probs.max(-1)
-        ent_score, ent_id, trig_score, trig_id = (t.cpu().tolist() for t in (ent_score, ent_id, trig_score, trig_id))
+        entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
+        trigger_probs = self.model.trigger_head(hidden).float().softmax(-1).cpu().numpy()
 
-        per_window, pending = [], []  # pending: (window row, token span, type id)
+        per_window, pending = [], []  # pending: (window row, trigger token span, type id, argument list, firsts)
         for row, window in enumerate(windows):
             firsts = [t for t, f in enumerate(window.first_piece) if f]
-            triggers = decode_bio([self._trigger_labels[trig_id[row][t]] for t in firsts],
-                                  [trig_score[row][t] for t in firsts])
             events = []
-            for a, b, etype, score in triggers:
-                events.append([a, b, etype, score, []])
-                pending.append((row, (firsts[a], window.token_range(window.word_start + a, window.word_start + b)[1]),
-                                self.schema.event_types.index(etype), events[-1][4], firsts))
-            per_window.append(_WindowResult([self._entity_labels[ent_id[row][t]] for t in firsts],
-                                            [ent_score[row][t] for t in firsts], events))
+            for a, b, etype, score in self._triggers(trigger_probs[row, firsts]):
+                events.append((a, b, etype, score, []))
+                span = (firsts[a], window.token_range(window.word_start + a, window.word_start + b)[1])
+                pending.append((row, span, self.schema.event_types.index(etype), events[-1][4], firsts))
+            per_window.append(_WindowResult(entity_probs[row, firsts], events))
         if pending:
             self._fill_arguments(hidden, pending)
         return per_window
 
     def _fill_arguments(self, hidden: torch.Tensor, pending: list) -> None:
-        """Run the argument head for all triggers of the batch at once (one slot per trigger)."""
+        """Run the argument head for all triggers of the batch at once (one slot per trigger),
+        with the roles their event type does not allow masked out."""
         rows = torch.tensor([p[0] for p in pending], device=hidden.device)
         spans = torch.tensor([[p[1]] for p in pending], device=hidden.device)
         types = torch.tensor([[p[2]] for p in pending], device=hidden.device)
         logits = self.model.argument_logits(hidden[rows], spans, types)[:, 0].float()  # (P, T, labels)
         allowed = self.model.allowed_argument_labels[types[:, 0]]  # (P, labels)
-        logits = logits.masked_fill(~allowed.unsqueeze(1), float("-inf"))
-        scores, ids = logits.softmax(-1).max(-1)
-        scores, ids = scores.cpu().tolist(), ids.cpu().tolist()
+        probs = logits.masked_fill(~allowed.unsqueeze(1), float("-inf")).softmax(-1).cpu().numpy()
         for p, (_, _, _, arguments, firsts) in enumerate(pending):
-            arguments.extend(decode_bio([self._argument_labels[ids[p][t]] for t in firsts],
-                                        [scores[p][t] for t in firsts]))
+            arguments.extend(self._arguments(probs[p, firsts]))
 
     def _merge_unit(self, unit: _Unit, results: Sequence[_WindowResult], record: Record) -> None:
         """Join a unit's windows (each word taken from the window where it has most context)
         and turn word spans into character spans of the original text."""
         words = unit.words
         owners = _owner_windows(unit.windows, len(words))
-        labels, scores = [], []
-        for w, k in enumerate(owners):
-            local = w - unit.windows[k].word_start
-            labels.append(results[k].entity_labels[local])
-            scores.append(results[k].entity_scores[local])
+        probs = np.stack([results[k].entity_probs[w - unit.windows[k].word_start] for w, k in enumerate(owners)])
 
         def char_span(a: int, b: int, label: str, score: float) -> Span:
             return Span(words[a].start, words[b - 1].end, label, score)
 
-        record.entities.extend(char_span(*s) for s in decode_bio(labels, scores))
+        record.entities.extend(char_span(*s) for s in self._entities(probs))
         for k, (window, result) in enumerate(zip(unit.windows, results)):
             base = window.word_start
             for a, b, etype, score, arguments in result.events:

@@ -1,0 +1,277 @@
+"""Batch inference (``arabic-ie predict`` / scripts/batch_predict.py): one output per input in
+order, error records, every output format read back, exact offsets on messy text, long
+documents, kill-and-resume, stdin/stdout and clear failures."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from arabic_ie.data.errors import Problem
+from arabic_ie.data.formats import read_corpus
+from arabic_ie.data.jsonl import read_jsonl
+from arabic_ie.data.text import split_words
+from arabic_ie.model import batch
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "batch_predict.py"
+
+SENTENCES = [
+    "قُتل خمسة مدنيين بينهم طفلان في غارة على بلدة سرمدا بريف إدلب.",
+    "وقال مسؤول في الدفاع المدني لوكالة الصحافة الفرنسية إن فرق الإنقاذ انتشلت الجثث.",
+    "التقى وزير الخارجية المصري نظيره الأردني في عمّان يوم الثلاثاء.",
+    "أعلنت وزارة الداخلية اعتقال ثلاثة مشتبه بهم في القاهرة.",
+]
+MESSY = [
+    "قَالَ الرَّئِيسُ عَبْدُ الفَتَّاحِ السِّيسِي إِنَّ مِصْرَ سَتَدْعَمُ غَزَّةَ",  # full diacritics
+    "الســـــلام عليكم يا أهـــل بيـروت",  # tatweel
+    "زار Emmanuel Macron مدينة باريس مع وفد من Google و OpenAI أمس",  # Latin words
+    "گفت‌وگوی وزیر خارجه ایران با پژوهشگران در تهران برگزار شد والرئيس حاضر",  # Persian, ZWNJ
+    "🔥🔥 عاجل: انفجار في #بيروت 😢👍🏽 والضحايا بالعشرات #لبنان_ينتفض",  # emoji, hashtags
+    "\u200fاجتماع\u200f «القمة العربية» في الرياض (السعودية)، ١٢ مارس ٢٠٢٤ — 3.5 مليار $",
+]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread, here and in subprocesses: a tiny model runs fastest so (much faster on a
+    busy machine), and a random model's near-tied labels come out the same in every process."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def subprocess_env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def run_predict(*argv: str) -> int:
+    """``batch.main`` with the same parser the script builds."""
+    parser = batch.add_arguments(argparse.ArgumentParser())
+    return batch.main(parser.parse_args(["--no-progress", *argv]))
+
+
+def write_lines(path: Path, lines: list[bytes | str]) -> Path:
+    path.write_bytes(b"".join((x.encode("utf-8") if isinstance(x, str) else x) + b"\n" for x in lines))
+    return path
+
+
+def output_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_text_input_one_output_per_line_with_error_records(tiny_model_dir, tmp_path):
+    source = write_lines(tmp_path / "in.txt", [SENTENCES[0], "", "caf\xe9 d\xe9j\xe0".encode("latin-1"),
+                                               "   ", SENTENCES[1], SENTENCES[2]])
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)) == 0
+    lines = output_lines(out)
+    assert [x["id"] for x in lines] == [f"line-{n}" for n in range(1, 7)]
+    assert [x.get("error") is not None for x in lines] == [False, True, True, True, False, False]
+    assert lines[1] == {"id": "line-2", "line": 2, "error": "empty document"}
+    assert lines[2]["line"] == 3 and "UTF-8" in lines[2]["error"]
+    assert [x["text"] for x in lines if "text" in x] == [SENTENCES[0], SENTENCES[1], SENTENCES[2]]
+    problems: list[Problem] = []
+    records = list(read_jsonl(out, problems=problems))
+    assert [r.id for r in records] == ["line-1", "line-5", "line-6"]
+    assert [p.line for p in problems] == [2, 3, 4]  # error records are rejected, never scored
+
+
+def test_jsonl_input_keeps_ids_metadata_and_reports_bad_lines(tiny_model_dir, tmp_path):
+    good = [{"id": f"doc-{k}", "text": s, "metadata": {"source": "test", "k": k}} for k, s in enumerate(SENTENCES)]
+    source = write_lines(tmp_path / "in.jsonl", [
+        json.dumps(good[0], ensure_ascii=False), '{"id": "broken", "text": ', json.dumps(good[1], ensure_ascii=False),
+        '{"id": "no-text", "metadata": {}}', "", "\xff\xfe".encode("latin-1"), json.dumps(good[2], ensure_ascii=False)])
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--batch-size", "2") == 0
+    lines = output_lines(out)
+    assert [x["id"] for x in lines] == ["doc-0", "line-2", "doc-1", "no-text", "line-5", "line-6", "doc-2"]
+    assert [x.get("line") for x in lines] == [None, 2, None, 4, 5, 6, None]
+    assert "bad JSON" in lines[1]["error"] and "text" in lines[3]["error"]
+    assert lines[4]["error"] == "empty line" and "UTF-8" in lines[5]["error"]
+    assert [x["metadata"] for x in lines if "text" in x] == [g["metadata"] for g in good[:3]]
+
+
+@pytest.mark.parametrize("out_format", ["jsonl", "conll", "doccano"])
+def test_each_output_format_reads_back(tiny_model_dir, tmp_path, out_format):
+    source = write_lines(tmp_path / "in.txt", [SENTENCES[0], "", *MESSY[:3], b"\xe9t\xe9", SENTENCES[3]])
+    texts = [SENTENCES[0], *MESSY[:3], SENTENCES[3]]
+    out = tmp_path / f"out.{out_format}"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--output-format", out_format, "--batch-size", "3") == 0
+    problems: list[Problem] = []
+    records = list(read_corpus(out, format=out_format, problems=problems))
+    assert len(records) == len(texts)
+    if out_format == "conll":  # errors go to a side file; CoNLL text is the words joined by spaces
+        assert [r.text for r in records] == [" ".join(w.text for w in split_words(t)) for t in texts]
+        errors = output_lines(Path(f"{out}.errors.jsonl"))
+        assert [(e["line"], e["index"]) for e in errors] == [(2, 1), (6, 5)]
+        assert any(r.entities for r in records)
+    else:
+        assert [r.text for r in records] == texts
+        assert [p.line for p in problems] == [2, 6]
+
+
+def check_spans(text: str, record: dict) -> int:
+    """Every span's text is the original text at its offsets and starts/ends on word boundaries."""
+    starts = {w.start for w in split_words(text)}
+    ends = {w.end for w in split_words(text)}
+    spans = [*record["entities"]]
+    for event in record.get("events") or []:
+        spans += [event["trigger"], *event["arguments"]]
+    for span in spans:
+        assert span["text"] == text[span["start"]:span["end"]]
+        assert span["start"] in starts and span["end"] in ends, (text, span)
+    return len(spans)
+
+
+def test_offsets_on_messy_arabic_text(tiny_model_dir, tmp_path):
+    source = write_lines(tmp_path / "messy.txt", MESSY)
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)) == 0
+    lines = output_lines(out)
+    assert [x["text"] for x in lines] == MESSY
+    assert sum(check_spans(text, x) for text, x in zip(MESSY, lines)) > 0
+
+
+def test_long_document_is_tagged_to_its_end(tiny_model_dir, tmp_path):
+    words = " ".join(SENTENCES).replace(".", "").split()
+    text = " ".join(words[k % len(words)] for k in range(3200))  # one 3,200-word sentence
+    source = write_lines(tmp_path / "long.txt", [text])
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--no-sentence-split") == 0
+    [record] = output_lines(out)
+    assert record["text"] == text
+    check_spans(text, record)
+    ends = sorted(e["end"] for e in record["entities"])
+    assert ends[-1] > 0.97 * len(text)  # spans right up to the end: nothing was truncated
+    tenths = {10 * e["start"] // len(text) for e in record["entities"]}
+    assert tenths == set(range(10))  # and all along it: no window was lost
+    [back] = read_jsonl(out)
+    block = batch.conll_block(back)  # every word of the text gets a tag
+    assert len(block.strip().split("\n")) == len(split_words(text)) == 3200
+
+
+def test_quantize_is_passed_on_only_when_supported(monkeypatch, capsys):
+    from arabic_ie.model.tagger import JointTagger
+
+    calls = []
+
+    def with_quantize(model, revision=None, device=None, quantize=None):
+        calls.append(quantize)
+
+    def without_quantize(model, revision=None, device=None, **hub_kwargs):
+        calls.append(hub_kwargs)
+
+    monkeypatch.setattr(JointTagger, "from_pretrained", with_quantize)
+    batch.load_tagger("m", None, None, "int8")
+    batch.load_tagger("m", None, None, "none")
+    monkeypatch.setattr(JointTagger, "from_pretrained", without_quantize)
+    batch.load_tagger("m", None, None, "int8")
+    assert calls == ["int8", None, {}]
+    assert "not supported" in capsys.readouterr().err
+
+
+def many_lines(n: int) -> list[str]:
+    """Short lines (a kill-and-resume run must stay quick), an empty one now and then."""
+    words = " ".join(SENTENCES + MESSY).split()
+    return ["" if k % 97 == 5 else f"{words[k % len(words)]} {words[(7 * k) % len(words)]} {k}" for k in range(n)]
+
+
+def test_kill_and_resume_equals_uninterrupted_run(tiny_model_dir, tmp_path):
+    source = write_lines(tmp_path / "in.txt", many_lines(3000))
+    killed = tmp_path / "killed.jsonl"
+    command = [sys.executable, str(SCRIPT), "--model", str(tiny_model_dir), "--input", str(source),
+               "--output", str(killed), "--batch-size", "8", "--no-progress", "--no-sentence-split"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=subprocess_env())
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if killed.exists() and killed.read_bytes().count(b"\n") >= 100:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.stderr.read().decode()
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    written = killed.read_bytes().count(b"\n")
+    assert 100 <= written < 3000
+    with open(killed, "ab") as handle:  # as if the kill had hit a write
+        handle.write(b'{"id": "line-99999", "text": "\xd9\x82')
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(killed),
+                       "--batch-size", "8", "--no-sentence-split", "--resume") == 0
+    whole = tmp_path / "whole.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(whole),
+                       "--batch-size", "8", "--no-sentence-split") == 0
+    assert killed.read_text(encoding="utf-8").splitlines() == whole.read_text(encoding="utf-8").splitlines()
+    assert len(whole.read_text(encoding="utf-8").splitlines()) == 3000
+
+
+def test_conll_resume_after_partial_write(tiny_model_dir, tmp_path):
+    source = write_lines(tmp_path / "in.txt", many_lines(120))
+    whole = tmp_path / "whole.conll"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(whole),
+                       "--batch-size", "8") == 0
+    errors = Path(f"{whole}.errors.jsonl").read_bytes()
+    assert errors.count(b"\n") == 2
+    # a kill between a chunk's error lines (written first) and its CoNLL blocks, mid-block
+    cut = tmp_path / "cut.conll"
+    blocks = whole.read_bytes().split(b"\n\n")
+    cut.write_bytes(b"\n\n".join(blocks[:40]) + b"\n\n" + blocks[40][:25])
+    Path(f"{cut}.errors.jsonl").write_bytes(errors)
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(cut),
+                       "--batch-size", "8", "--resume") == 0
+    assert cut.read_bytes() == whole.read_bytes()
+    assert Path(f"{cut}.errors.jsonl").read_bytes() == errors
+
+
+def test_committed_prefix():
+    assert batch.committed_prefix(0, []) == (0, 0)
+    assert batch.committed_prefix(3, [1]) == (4, 3)
+    assert batch.committed_prefix(1, [1, 2, 5]) == (3, 1)  # error 5 was written ahead of its chunk's blocks
+
+
+def test_stdin_to_stdout_and_cli(tiny_model_dir, tmp_path):
+    data = "\n".join([SENTENCES[0], "", SENTENCES[1]]).encode("utf-8") + b"\n"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--model", str(tiny_model_dir), "--input", "-",
+                           "--output", "-", "--no-progress"], input=data, capture_output=True, timeout=120,
+                          env=subprocess_env())
+    assert done.returncode == 0, done.stderr.decode()
+    lines = [json.loads(x) for x in done.stdout.decode("utf-8").splitlines()]
+    assert [x["id"] for x in lines] == ["line-1", "line-2", "line-3"]
+    assert lines[1]["error"] == "empty document" and lines[2]["text"] == SENTENCES[1]
+
+    from arabic_ie.cli import main as cli_main
+
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    out = tmp_path / "cli.jsonl"
+    assert cli_main(["predict", "--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                     "--no-progress"]) == 0
+    assert len(list(read_jsonl(out))) == len(SENTENCES)
+
+
+def test_clear_errors(tiny_model_dir, tmp_path, capsys):
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tmp_path / "no-model"), "--input", str(source), "--output", str(out)) == 2
+    assert "no-model" in capsys.readouterr().err and not out.exists()
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(tmp_path / "missing.txt"),
+                       "--output", str(out)) == 2
+    assert "missing.txt" in capsys.readouterr().err
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", "-", "--resume") == 2
+    assert "stdout" in capsys.readouterr().err
+    out.write_text('{"id": "x", "text": "a"}\n' * 10, encoding="utf-8")  # more records than the input has
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--resume") == 2
+    assert "holds 10 records" in capsys.readouterr().err

@@ -1,0 +1,68 @@
+"""The Python API on real, messy Arabic text: plain records with exact character offsets."""
+import pytest
+
+from arabic_ie import JointTagger, Record
+from arabic_ie.data.text import split_words
+from arabic_ie.model.hub import ModelLoadError
+
+MESSY = ("دمشق (سانا) - أجرى الرئيـــس السوري اتصالاً هاتفيّاً مع نظيره الإيراني مسعود بزشكيان، "
+         "وبحثا «التطورات» في المنطقة 🇸🇾 #سوريا، بحسب CNN و میگوید... وبلغت المساعدات 3.5 مليار دولار!")
+
+
+@pytest.fixture(scope="module")
+def tagger(tiny_model_dir):
+    return JointTagger.from_pretrained(tiny_model_dir, device="cpu")
+
+
+def assert_spans_are_words(record: Record) -> None:
+    words = split_words(record.text)
+    starts, ends = {w.start for w in words}, {w.end for w in words}
+    spans = list(record.entities) + [e.trigger for e in record.events] + [a for e in record.events for a in e.arguments]
+    for span in spans:
+        assert span.start in starts and span.end in ends, (span, record.text[span.start:span.end])
+        assert 0.0 < span.score <= 1.0
+
+
+def test_single_text_gives_one_record_with_offsets_into_the_original(tagger):
+    record = tagger.predict(MESSY)
+    assert isinstance(record, Record) and record.text == MESSY
+    assert_spans_are_words(record)
+    as_dict = record.to_dict()
+    for entity in as_dict["entities"]:
+        assert MESSY[entity["start"]:entity["end"]] == entity["text"]
+
+
+def test_documents_are_split_and_mapped_back(tagger):
+    document = " ".join([MESSY] * 3) + "\n" + "وصل الوفد إلى الرياض. " * 200
+    records = tagger.predict([document, "قصيرة."], batch_size=4)
+    assert [r.text for r in records] == [document, "قصيرة."]
+    assert_spans_are_words(records[0])
+    tail = len(document) - 2000  # predictions reach the end of a long document: nothing truncated
+    touched = [s for s in records[0].entities + [e.trigger for e in records[0].events] if s.start > tail]
+    assert touched, "no span in the last 2,000 characters: the document was truncated"
+
+
+def test_one_sentence_longer_than_the_model_limit_is_windowed(tagger):
+    sentence = " و".join(["أعلنت وزارة الخارجية المصرية دعمها للمبادرة"] * 120) + "."
+    unsplit = tagger.predict(sentence, split_sentences=False)
+    assert_spans_are_words(unsplit)
+    assert max((s.end for s in unsplit.entities + [e.trigger for e in unsplit.events]), default=0) > len(sentence) - 400
+
+
+def test_batching_does_not_change_predictions(tagger, sample_records):
+    texts = [r.text for r in sample_records["dev"][:20]]
+    one = tagger.predict(texts, batch_size=1)
+    many = tagger.predict(texts, batch_size=16)
+    assert [r.to_dict() for r in one] == [r.to_dict() for r in many]
+
+
+def test_records_keep_their_ids_and_metadata(tagger, sample_records):
+    gold = sample_records["test"][:3]
+    predicted = tagger.predict(gold, split_sentences=False)
+    assert [r.id for r in predicted] == [r.id for r in gold]
+    assert predicted[0].metadata == gold[0].metadata
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="no such folder"):
+        JointTagger.from_pretrained(str(tmp_path / "nope"))
