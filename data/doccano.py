@@ -19,8 +19,9 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .errors import CorpusError, Problem
-from .fileio import atomic_open, iter_lines
+from .errors import Problem
+from .fileio import atomic_open
+from .jsonl import read_json_lines
 from .records import Record, Span
 
 ARG_LABEL = "ARG"
@@ -96,16 +97,8 @@ def _check_relations(relations: list, by_id: dict[Any, dict]) -> None:
 
 
 def read_doccano(path: str | Path, problems: list[Problem] | None = None) -> Iterator[Record]:
-    """Stream records; a bad line raises :class:`CorpusError` or, with ``problems``, is reported and skipped."""
-    for number, line in iter_lines(path, problems):
-        if not line.strip():
-            continue
-        try:
-            yield parse_doccano_line(line)
-        except ValueError as err:
-            if problems is None:
-                raise CorpusError(path, number, str(err)) from None
-            problems.append(Problem(str(path), number, str(err)))
+    """Stream records (see :func:`.jsonl.read_json_lines` for how bad lines are handled)."""
+    return read_json_lines(path, parse_doccano_line, problems)
 
 
 def record_to_doccano(record: Record) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import CorpusError, Problem
 from .fileio import atomic_open, iter_lines
@@ -19,17 +19,24 @@ def parse_record_line(line: str) -> Record:
     return Record.from_dict(obj)
 
 
-def read_jsonl(path: str | Path, problems: list[Problem] | None = None) -> Iterator[Record]:
-    """Stream records; a bad line raises :class:`CorpusError` or, with ``problems``, is reported and skipped."""
+def read_json_lines(path: str | Path, parse: Callable[[str], Record],
+                    problems: list[Problem] | None = None) -> Iterator[Record]:
+    """Stream the records of any one-JSON-object-per-line format through ``parse``; a bad line
+    raises :class:`CorpusError` or, with ``problems``, is reported and skipped."""
     for number, line in iter_lines(path, problems):
         if not line.strip():
             continue
         try:
-            yield parse_record_line(line)
+            yield parse(line)
         except ValueError as err:
             if problems is None:
                 raise CorpusError(path, number, str(err)) from None
             problems.append(Problem(str(path), number, str(err)))
+
+
+def read_jsonl(path: str | Path, problems: list[Problem] | None = None) -> Iterator[Record]:
+    """Stream native records (see :func:`read_json_lines`)."""
+    return read_json_lines(path, parse_record_line, problems)
 
 
 def record_to_line(record: Record) -> str:

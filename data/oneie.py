@@ -24,8 +24,9 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .errors import CorpusError, Problem
-from .fileio import atomic_open, iter_lines
+from .errors import Problem
+from .fileio import atomic_open
+from .jsonl import read_json_lines
 from .records import Event, Record, Span
 from .text import split_words
 
@@ -151,17 +152,8 @@ def _oneie_extras(obj: dict, sent_id: str, ordered: list[dict], n_entities: int,
 
 
 def read_oneie(path: str | Path, problems: list[Problem] | None = None) -> Iterator[Record]:
-    """Stream records; a bad line raises :class:`CorpusError` or, with ``problems``, is reported and skipped."""
-    for number, line in iter_lines(path, problems):
-        if not line.strip():
-            continue
-        try:
-            yield parse_oneie_line(line)
-        except ValueError as err:
-            if problems is None:
-                raise CorpusError(path, number, str(err)) from None
-            problems.append(Problem(str(path), number, str(err)))
-
+    """Stream records (see :func:`.jsonl.read_json_lines` for how bad lines are handled)."""
+    return read_json_lines(path, parse_oneie_line, problems)
 
 # --- writing -------------------------------------------------------------------------------------
 

@@ -51,30 +51,171 @@ def save_model(model: ArabicIEModel, tokenizer: Any, path: str | Path,
     return path
 
 
+def _root_cause(err: BaseException) -> BaseException:
+    """The innermost huggingface_hub error behind ``err`` (transformers wraps them in OSError),
+    or ``err`` itself."""
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, OfflineModeIsEnabled
+
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (HfHubHTTPError, EntryNotFoundError, OfflineModeIsEnabled)):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return err
+
+
+def _load_error_message(err: BaseException, where: str) -> str:
+    """Say which of repo, revision, file or connection went wrong, naming the repo/revision."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import (GatedRepoError, LocalEntryNotFoundError, OfflineModeIsEnabled,
+                                        RemoteEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError)
+
+    cause = _root_cause(err)
+    first_line = (str(err).strip().splitlines() or [err.__class__.__name__])[0]
+    if isinstance(cause, RevisionNotFoundError) or "is not a valid git identifier" in first_line:
+        return f"model {where}: the revision does not exist in that repo"
+    if isinstance(cause, GatedRepoError):
+        return f"model {where}: the repo is gated; accept its terms on the hub and log in (hf auth login)"
+    if isinstance(cause, RepositoryNotFoundError) or "not a valid model identifier" in first_line:
+        return (f"model {where}: no such local folder, and no such repo on the hub "
+                "(or it is private: log in with hf auth login or pass token=)")
+    if isinstance(cause, RemoteEntryNotFoundError):
+        return f"model {where}: a file is missing from the repo ({first_line}); is it an arabic-ie model?"
+    if isinstance(cause, (LocalEntryNotFoundError, OfflineModeIsEnabled)) or "snapshot folder" in first_line:
+        reason = ("offline mode is on (HF_HUB_OFFLINE=1)" if constants.is_offline_mode()
+                  else f"the hub ({constants.ENDPOINT}) cannot be reached")
+        return f"model {where}: not in the local cache ({constants.HF_HUB_CACHE}) and {reason}"
+    if "does not appear to have a file named" in first_line:
+        return f"model {where}: not an arabic-ie model folder ({first_line})"
+    return f"model {where}: {first_line}"
+
+
+DOWNLOAD_KWARGS = ("cache_dir", "token", "local_files_only", "force_download")
+DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model"]  # config, weights, tokenizer; no README
+
+
+def _local_folder(name_or_path: str, revision: str | None, hub_kwargs: dict[str, Any]) -> str:
+    """The folder to load from: ``name_or_path`` itself, or the repo's cached snapshot (downloaded
+    first when online). One snapshot download, instead of letting transformers look the repo up file
+    by file, is quick to fail (no retry loop when the hub is unreachable: the cache is used) and
+    gives the hub's own errors for an unknown repo or revision."""
+    if Path(name_or_path).is_dir():
+        return name_or_path
+    from huggingface_hub import snapshot_download
+
+    download = {key: hub_kwargs.pop(key) for key in DOWNLOAD_KWARGS if key in hub_kwargs}
+    return snapshot_download(name_or_path, revision=revision, allow_patterns=DOWNLOAD_PATTERNS, **download)
+
+
 def load_model_and_tokenizer(name_or_path: str, revision: str | None = None,
                              **hub_kwargs: Any) -> tuple[ArabicIEModel, Any]:
-    """Load from a local folder, or download (and cache) from the hub; offline mode reads the cache."""
-    from huggingface_hub.errors import (EntryNotFoundError, GatedRepoError, LocalEntryNotFoundError,
-                                        RepositoryNotFoundError, RevisionNotFoundError)
+    """Load from a local folder, or download (and cache) from the hub; offline mode, or a hub that
+    cannot be reached, reads the cache. Every failure to find the model is a
+    :class:`ModelLoadError` naming the repo and revision."""
+    from huggingface_hub.errors import HFValidationError
 
     where = f"{name_or_path!r}" + (f" at revision {revision!r}" if revision else "")
     if not Path(name_or_path).exists() and ("/" not in name_or_path or name_or_path.startswith((".", "/"))):
         raise ModelLoadError(f"model {where}: no such folder, and not a hub repo id (ORG/NAME)")
     try:
-        model = ArabicIEModel.from_pretrained(name_or_path, revision=revision, **hub_kwargs)
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path, revision=revision, **hub_kwargs)
-    except RevisionNotFoundError:
-        raise ModelLoadError(f"model {where}: the revision does not exist in that repo") from None
-    except (RepositoryNotFoundError, GatedRepoError):
-        raise ModelLoadError(f"model {where}: no such repo on the hub (or it is private/gated)") from None
-    except (LocalEntryNotFoundError, EntryNotFoundError) as err:
-        raise ModelLoadError(f"model {where}: files not found ({err.__class__.__name__}); offline "
-                             "without a cached copy, or not an arabic-ie model folder") from None
-    except OSError as err:
-        message = str(err)
-        if "revision" in message.lower() or "is not a valid git identifier" in message:
-            raise ModelLoadError(f"model {where}: the revision does not exist in that repo") from None
-        if "not a valid model identifier" in message or "Repository Not Found" in message or "404" in message:
-            raise ModelLoadError(f"model {where}: no such repo on the hub or local folder") from None
-        raise ModelLoadError(f"model {where}: {message.splitlines()[0]}") from None
+        folder = _local_folder(name_or_path, revision, hub_kwargs)
+        missing = check_model_folder(folder)
+        if missing:
+            raise ModelLoadError(f"model {where}: not an arabic-ie model folder; missing: {'; '.join(missing)}")
+        model, info = ArabicIEModel.from_pretrained(folder, output_loading_info=True, **hub_kwargs)
+        if info.get("missing_keys"):  # random weights would give silently different predictions
+            raise ModelLoadError(f"model {where}: the weights file lacks {len(info['missing_keys'])} tensors "
+                                 f"({', '.join(sorted(info['missing_keys'])[:3])}, ...): saved by another "
+                                 "version of arabic-ie? Retrain or re-save it with this version")
+        tokenizer = AutoTokenizer.from_pretrained(folder, **hub_kwargs)
+    except ModelLoadError:
+        raise
+    except (OSError, HFValidationError) as err:
+        raise ModelLoadError(_load_error_message(err, where)) from None
     return model, tokenizer
+
+
+# -- pushing to the hub ------------------------------------------------------------------------
+REPO_ID_PLACEHOLDER = "ORG/NAME"  # what the card's how-to-load snippet says until the model is pushed
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
+TOKENIZER_VOCAB_FILES = ("tokenizer.json", "vocab.txt")
+SKIPPED_SUFFIXES = (".tmp", ".lock", ".part", ".incomplete", "~")
+
+
+def check_model_folder(model_dir: str | Path) -> list[str]:
+    """What a folder lacks to be a complete arabic-ie model (empty when nothing is missing).
+    The model card (README.md) is not checked: :func:`push_model` renders one when it is missing."""
+    folder = Path(model_dir)
+    if not folder.is_dir():
+        return [f"the folder itself ({folder} does not exist or is not a folder)"]
+    missing = []
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        missing.append("config.json")
+    else:
+        try:
+            model_type = json.loads(config_file.read_text(encoding="utf-8")).get("model_type")
+        except (ValueError, AttributeError):
+            model_type = None
+        if model_type != ArabicIEModel.config_class.model_type:
+            missing.append(f"config.json with model_type {ArabicIEModel.config_class.model_type!r} "
+                           f"(found {model_type!r})")
+    if not any((folder / name).is_file() for name in WEIGHT_FILES):
+        missing.append(" or ".join(WEIGHT_FILES) + " (the weights)")
+    if not (folder / "tokenizer_config.json").is_file():
+        missing.append("tokenizer_config.json")
+    if not any((folder / name).is_file() for name in TOKENIZER_VOCAB_FILES):
+        missing.append(" or ".join(TOKENIZER_VOCAB_FILES) + " (the tokenizer vocabulary)")
+    return missing
+
+
+def _is_uploaded(path: Path, folder: Path) -> bool:
+    """Skip hidden files and folders (``.cache``, ``.git``, temporary ``.name.xyz`` folders),
+    caches and partial/temporary files."""
+    parts = path.relative_to(folder).parts
+    if any(part.startswith(".") or part == "__pycache__" for part in parts):
+        return False
+    return not path.name.endswith(SKIPPED_SUFFIXES)
+
+
+def model_card_text(model_dir: str | Path, repo_id: str) -> str:
+    """The folder's README.md (rendered from config.json and metrics.json when missing), with the
+    how-to-load snippet pointing at ``repo_id``."""
+    folder = Path(model_dir)
+    card = folder / "README.md"
+    if card.is_file():
+        text = card.read_text(encoding="utf-8")
+    else:
+        config = ArabicIEModel.config_class.from_pretrained(folder)
+        metrics_file = folder / METRICS_FILE
+        metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else None
+        text = render_model_card(config, metrics, {"repo_id": repo_id})
+    return text.replace(REPO_ID_PLACEHOLDER, repo_id)
+
+
+def push_model(model_dir: str | Path, repo_id: str, private: bool = False, revision: str | None = None,
+               commit_message: str = "Upload arabic-ie model", token: str | None = None) -> str:
+    """Upload a saved model folder, with its model card, to the hub repo ``repo_id`` (created if
+    needed; ``revision`` is a branch, created from main if needed) in one commit. Hidden and
+    temporary files are left out. Returns the repo URL."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    folder = Path(model_dir)
+    missing = check_model_folder(folder)
+    if missing:
+        raise ValueError(f"{folder} is not a complete arabic-ie model folder; missing: {'; '.join(missing)}")
+    if repo_id.count("/") != 1 or repo_id.startswith((".", "/")):
+        raise ValueError(f"repo id {repo_id!r} is not of the form ORG/NAME")
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and _is_uploaded(p, folder) and p.name != "README.md")
+    operations = [CommitOperationAdd(path.relative_to(folder).as_posix(), str(path)) for path in files]
+    operations.append(CommitOperationAdd("README.md", model_card_text(folder, repo_id).encode("utf-8")))
+
+    api = HfApi(token=token)
+    url = api.create_repo(repo_id, private=private, exist_ok=True)
+    if revision and revision != "main":
+        api.create_branch(repo_id, branch=revision, exist_ok=True)
+    api.create_commit(repo_id, operations, commit_message=commit_message, revision=revision)
+    return str(url)
