@@ -66,3 +66,15 @@ def test_records_keep_their_ids_and_metadata(tagger, sample_records):
 def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(ModelLoadError, match="no such folder"):
         JointTagger.from_pretrained(str(tmp_path / "nope"))
+
+
+def test_saved_folder_loads_through_the_transformers_auto_classes(tiny_model_dir):
+    import arabic_ie.model  # noqa: F401  (registers the Auto classes)
+    from transformers import AutoConfig, AutoModel
+
+    from arabic_ie.model.modeling import ArabicIEModel
+
+    config = AutoConfig.from_pretrained(tiny_model_dir)
+    assert config.model_type == "arabic-ie" and config.label_schema.entity_types
+    assert isinstance(AutoModel.from_pretrained(tiny_model_dir), ArabicIEModel)
+    assert (tiny_model_dir / "model.safetensors").exists()
