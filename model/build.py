@@ -27,13 +27,16 @@ def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
         encoder_config, pretrained = tiny_encoder_config(len(tokenizer), tiny or TinyConfig()), None
     else:
         tokenizer = AutoTokenizer.from_pretrained(base_model)
+        if getattr(tokenizer, "add_prefix_space", None) is False:  # byte-level BPE (RoBERTa) on pre-split words
+            tokenizer = AutoTokenizer.from_pretrained(base_model, add_prefix_space=True)
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError(f"{base_model}: arabic-ie needs a fast tokenizer (tokenizer.json) for word alignment")
         pretrained = AutoModel.from_pretrained(base_model)
         encoder_config = pretrained.config
     limit = min(int(getattr(encoder_config, "max_position_embeddings", 512)), int(tokenizer.model_max_length or 512))
-    if features.max_length > limit:
+    if features.max_length > limit:  # windows never exceed what the encoder's positions allow
         features.max_length = limit
+        features.stride = min(features.stride, limit // 4)
     config = ArabicIEConfig(encoder=encoder_config.to_dict(), schema=schema.to_dict(), features=features.to_dict(),
                             base_model=base_model, **head_settings)
     model = ArabicIEModel(config)
