@@ -1,0 +1,87 @@
+#!/usr/bin/env python
+"""Train and evaluate on ANERcorp: the training file minus a dev block carved from its end (the
+last ``--dev-fraction`` of sentences, contiguous), entity F1 per type (seqeval, strict IOB2).
+
+Writes ``<work>/train.conll`` and ``<work>/dev.conll`` (default outputs/anercorp, the layout
+configs/anercorp-arabertv02.yaml reads), trains with ``--model`` (``tiny`` here; a user with hub
+access runs ``aubmindlab/bert-base-arabertv02``, or ``arabic-ie train --config
+configs/anercorp-arabertv02.yaml`` after this script has written the split), and writes JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import bench_common as bc  # sets the offline environment before transformers is imported
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared-data", help="folder holding ANERcorp/")
+    parser.add_argument("--model", default="tiny", help="tiny, a hub id or a local encoder folder")
+    parser.add_argument("--work", default="outputs/anercorp", help="where train.conll and dev.conll go")
+    parser.add_argument("--run-dir", default="outputs/anercorp-run", help="the training run's output folder")
+    parser.add_argument("--dev-fraction", type=float, default=0.1)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="encoder learning rate (default: 5e-5 for a pretrained model, 1e-3 for tiny)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--output", default="outputs/eval_anercorp.json")
+    return parser.parse_args(argv)
+
+
+def split_train_dev(source: Path, work: Path, dev_fraction: float) -> dict[str, Any]:
+    """Write the first (1 - fraction) sentences to train.conll and the rest to dev.conll."""
+    from arabic_ie.data.formats import read_corpus, write_corpus
+
+    records = list(read_corpus(source, "conll"))
+    cut = len(records) - max(1, round(len(records) * dev_fraction))
+    work.mkdir(parents=True, exist_ok=True)
+    write_corpus(records[:cut], work / "train.conll")
+    write_corpus(records[cut:], work / "dev.conll")
+    return {"source": str(source), "sentences": len(records), "train_sentences": cut,
+            "dev_sentences": len(records) - cut, "dev_first_id": records[cut].id}
+
+
+def entity_table(scores: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of P/R/F1/support: per type, then overall (micro)."""
+    entities = scores["entities"]
+    rows = [{"type": name} | row for name, row in sorted(entities["per_type"].items())]
+    return rows + [{"type": "overall (micro)"} | entities["overall"]]
+
+
+def main(args: argparse.Namespace) -> int:
+    from arabic_ie.training.config import TrainConfig
+    from arabic_ie.training.trainer import Trainer
+
+    work = Path(args.work)
+    split = split_train_dev(bc.shared_data_dir(args.shared_data) / bc.ANERCORP_TRAIN, work, args.dev_fraction)
+    tiny = args.model == "tiny"
+    lr = args.learning_rate or (1e-3 if tiny else 5e-5)
+    config = TrainConfig(model=args.model, train_files=[str(work / "train.conll")],
+                         dev_files=[str(work / "dev.conll")], output_dir=args.run_dir, epochs=args.epochs,
+                         batch_size=args.batch_size, max_length=args.max_length, learning_rate=lr,
+                         head_learning_rate=max(lr, 1e-3) if tiny else 5e-5, metric_for_best="entity_f1",
+                         seed=args.seed)
+    start = time.perf_counter()
+    result = Trainer(config).train()
+    seconds = time.perf_counter() - start
+    dev = result["metrics"]["dev"]
+    rows = entity_table(dev)
+    output = {"split": split, "config": config.to_dict(), "machine": bc.machine_info(),
+              "seconds": round(seconds, 1), "best_epoch": result.get("best_epoch"), "steps": result.get("steps"),
+              "entity_f1": dev["entities"]["overall"]["f1"], "per_type": rows, "dev_scores": dev}
+    print(bc.format_rows(rows, ["type", "precision", "recall", "f1", "support"]))
+    print(f"{args.model}, {args.epochs} epochs, {seconds:.0f} s; dev = last {split['dev_sentences']} of "
+          f"{split['sentences']} sentences")
+    print(f"wrote {bc.write_json(args.output, output)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(parse_args()))
