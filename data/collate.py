@@ -8,12 +8,13 @@ import torch
 
 from .features import IGNORE_INDEX
 
-MODEL_INPUTS = ("input_ids", "attention_mask", "entity_labels", "trigger_labels",
-                "event_token_spans", "event_type_ids", "argument_labels")
 
-
-def collate_features(rows: Sequence[dict[str, Any]], pad_token_id: int) -> dict[str, torch.Tensor]:
+def collate_features(rows: Sequence[dict[str, Any]], pad_token_id: int,
+                     pad_to_multiple_of: int = 1) -> dict[str, torch.Tensor]:
+    """Pad to the batch's longest window, rounded up to ``pad_to_multiple_of`` (fewer distinct
+    tensor shapes keep the allocator's memory flat over a long inference run)."""
     length = max(len(r["input_ids"]) for r in rows)
+    length = -(-length // pad_to_multiple_of) * pad_to_multiple_of
     n_events = max(len(r.get("event_type_ids", [])) for r in rows)
 
     def pad(seq: Sequence[int], value: int, size: int = length) -> list[int]:

@@ -146,7 +146,7 @@ class JointTagger:
     @torch.inference_mode()
     def _run_windows(self, windows: Sequence[Window]) -> list[_WindowResult]:
         batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids)}
-                                  for w in windows], self.tokenizer.pad_token_id)
+                                  for w in windows], self.tokenizer.pad_token_id, pad_to_multiple_of=8)
         batch = {k: v.to(self.device) for k, v in batch.items()}
         hidden = self.model.encode(batch["input_ids"], batch["attention_mask"])
         entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
@@ -166,16 +166,25 @@ class JointTagger:
         return per_window
 
     def _fill_arguments(self, hidden: torch.Tensor, pending: list) -> None:
-        """Run the argument head for all triggers of the batch at once (one slot per trigger),
-        with the roles their event type does not allow masked out."""
-        rows = torch.tensor([p[0] for p in pending], device=hidden.device)
-        spans = torch.tensor([[p[1]] for p in pending], device=hidden.device)
-        types = torch.tensor([[p[2]] for p in pending], device=hidden.device)
-        logits = self.model.argument_logits(hidden[rows], spans, types)[:, 0].float()  # (P, T, labels)
-        allowed = self.model.allowed_argument_labels[types[:, 0]]  # (P, labels)
-        probs = logits.masked_fill(~allowed.unsqueeze(1), float("-inf")).softmax(-1).cpu().numpy()
-        for p, (_, _, _, arguments, firsts) in enumerate(pending):
-            arguments.extend(self._arguments(probs[p, firsts]))
+        """Run the argument head once for the batch, every window with its own triggers (the
+        token projections are computed once per window, not once per trigger), with the roles
+        an event type does not allow masked out."""
+        rows = [p[0] for p in pending]
+        slots = max(rows.count(r) for r in set(rows))
+        spans = torch.full((hidden.shape[0], slots, 2), -1, dtype=torch.long)
+        types = torch.zeros((hidden.shape[0], slots), dtype=torch.long)
+        where = []
+        used = [0] * hidden.shape[0]
+        for row, span, type_id, _, _ in pending:
+            spans[row, used[row]] = torch.tensor(span)
+            types[row, used[row]] = type_id
+            where.append((row, used[row]))
+            used[row] += 1
+        logits = self.model.argument_logits(hidden, spans.to(hidden.device), types.to(hidden.device)).float()
+        allowed = self.model.allowed_argument_labels[types.to(hidden.device)]  # (B, E, labels)
+        probs = logits.masked_fill(~allowed.unsqueeze(2), float("-inf")).softmax(-1).cpu().numpy()
+        for (row, slot), (_, _, _, arguments, firsts) in zip(where, pending):
+            arguments.extend(self._arguments(probs[row, slot, firsts]))
 
     def _merge_unit(self, unit: _Unit, results: Sequence[_WindowResult], record: Record) -> None:
         """Join a unit's windows (each word taken from the window where it has most context)

@@ -127,10 +127,14 @@ class Trainer:
             is_encoder = name.startswith("encoder.")
             no_decay = param.ndim < 2
             groups.setdefault((is_encoder, no_decay), []).append(param)
-        return torch.optim.AdamW([
+        param_groups = [
             {"params": params, "lr": self.config.learning_rate if enc else self.config.head_learning_rate,
              "weight_decay": 0.0 if no_decay else self.config.weight_decay}
-            for (enc, no_decay), params in sorted(groups.items())])
+            for (enc, no_decay), params in sorted(groups.items())]
+        try:  # the fused kernel: one pass over the weights instead of a loop of small ops
+            return torch.optim.AdamW(param_groups, fused=True)
+        except (RuntimeError, TypeError):
+            return torch.optim.AdamW(param_groups)
 
     def _latest_checkpoint(self) -> Path | None:
         folder = self.output / CHECKPOINTS
