@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 
 from .errors import Problem
 from .fileio import atomic_open
-from .jsonl import read_json_lines
+from .jsonl import load_json_object, read_json_lines
 from .records import Record, Span
 
 ARG_LABEL = "ARG"
@@ -34,12 +34,7 @@ def is_event_label(label: str) -> bool:
 
 def parse_doccano_line(line: str) -> Record:
     """One doccano line to a record; ``ValueError`` with a plain message on bad input."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"bad JSON: {err.msg} at column {err.colno}") from None
-    if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    obj = load_json_object(line)
     if not isinstance(obj.get("entities", []), list) or not isinstance(obj.get("relations", []), list):
         raise ValueError("'entities' and 'relations' must be lists")
     by_id: dict[Any, dict] = {}

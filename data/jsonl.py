@@ -10,13 +10,20 @@ from .fileio import atomic_open, iter_lines
 from .records import Record
 
 
-def parse_record_line(line: str) -> Record:
-    """Parse one native JSON line; raises ``ValueError`` with a plain-language message."""
+def load_json_object(line: str) -> dict:
+    """One line of any JSON-lines format as an object; ``ValueError`` with a plain message."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as err:
         raise ValueError(f"bad JSON: {err.msg} at column {err.colno}") from None
-    return Record.from_dict(obj)
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def parse_record_line(line: str) -> Record:
+    """Parse one native JSON line; raises ``ValueError`` with a plain-language message."""
+    return Record.from_dict(load_json_object(line))
 
 
 def read_json_lines(path: str | Path, parse: Callable[[str], Record],

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator
 
 from .errors import Problem
 from .fileio import atomic_open
-from .jsonl import read_json_lines
+from .jsonl import load_json_object, read_json_lines
 from .records import Event, Record, Span
 from .text import split_words
 
@@ -60,12 +60,7 @@ def _check_text(d: dict, tokens: list[str], start: int, end: int, what: str) -> 
 
 def parse_oneie_line(line: str) -> Record:
     """One OneIE line to a record; ``ValueError`` with a plain message on bad input."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"bad JSON: {err.msg} at column {err.colno}") from None
-    if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    obj = load_json_object(line)
     tokens = obj.get("tokens")
     if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
         raise ValueError("field 'tokens' must be a list of non-empty strings")
