@@ -36,6 +36,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 from arabic_ie.data import conll as _conll
 from arabic_ie.data.doccano import record_to_doccano
 from arabic_ie.data.errors import CorpusError
+from arabic_ie.data.jsonl import load_json_object
 from arabic_ie.data.formats import CONLL_EXTENSIONS, FORMATS, detect_format, read_corpus
 from arabic_ie.data.records import Record
 
@@ -154,10 +155,10 @@ def _jsonl_item(index: int, number: int, raw: bytes) -> Item:
     if not line.strip():
         return Item(index, number, item_id, error="empty line")
     try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as err:
-        return Item(index, number, item_id, error=f"bad JSON: {err.msg} at column {err.colno}")
-    if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)):
+        obj = load_json_object(line)
+    except ValueError as err:
+        return Item(index, number, item_id, error=str(err))
+    if isinstance(obj.get("id"), (str, int)):
         item_id = str(obj["id"])
     try:
         record = Record.from_dict(obj)
