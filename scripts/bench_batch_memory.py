@@ -25,6 +25,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lines", type=int, nargs="+", default=[1_000, 10_000],
                         help="input sizes to run, each in its own process (the brief: 10000 100000)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--model", help="a trained model folder (e.g. outputs/demo/model after `arabic-ie demo`); "
+                                        "default: a random tiny model, whose many spurious spans make the output huge")
     parser.add_argument("--output", default="outputs/bench_batch_memory.json")
     return parser.parse_args(argv)
 
@@ -78,7 +80,7 @@ def run_child(command: list[str]) -> dict[str, Any]:
 def main(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-batch-memory-"))
     try:
-        model = save_tiny_model(tmp)
+        model = Path(args.model) if args.model else save_tiny_model(tmp)
         rows = []
         for lines in args.lines:
             source = write_input(tmp / f"in-{lines}.txt", lines)

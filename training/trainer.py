@@ -154,12 +154,11 @@ class Trainer:
         model, tokenizer = self._model_and_tokenizer(train, resume)
         schema = model.config.label_schema
         builder = FeatureBuilder(tokenizer, schema, model.config.feature_config)
-        for name, records in (("dev", dev),):
-            for record in records:
-                unknown = schema.unknown_labels(record)
-                if unknown:
-                    raise ConfigError(f"{name} record {record.id!r} uses labels not seen in training: "
-                                      + ", ".join(sorted(set(unknown))))
+        for record in dev:  # fail now, not after hours of training
+            unknown = schema.unknown_labels(record)
+            if unknown:
+                raise ConfigError(f"dev record {record.id!r} uses labels not seen in training: "
+                                  + ", ".join(sorted(set(unknown))))
         rows = builder.build_dataset(train).to_list()
         sampler = LengthGroupedBatchSampler([len(r["input_ids"]) for r in rows], cfg.batch_size, cfg.seed)
         loader = DataLoader(rows, batch_sampler=sampler,
@@ -181,7 +180,7 @@ class Trainer:
 
         progress = tqdm(total=total_steps, initial=self.state.global_step, disable=not acc.is_local_main_process,
                         desc="Training", dynamic_ncols=True)
-        stop = False
+        stop = bool(cfg.patience and self.state.epochs_without_improvement >= cfg.patience)  # resumed after stopping
         while self.state.epoch < cfg.epochs and not stop:
             epoch = self.state.epoch
             loader.set_epoch(epoch)
