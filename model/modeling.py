@@ -9,7 +9,11 @@
 """
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -86,6 +90,18 @@ class ArabicIEModel(PreTrainedModel):
             for k, label in enumerate(labels[1:], 1):
                 mask[t, k] = label[2:] in schema.allowed_roles.get(event_type, [])
         return mask
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
+        """``PreTrainedModel.save_pretrained``, plus the filled model card (README.md with hub
+        metadata, the label schema and the evaluation table of a ``metrics.json`` beside it), so
+        every saved model folder carries its card."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        from .card import render_model_card
+
+        folder = Path(save_directory)
+        metrics_file = folder / "metrics.json"
+        metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.exists() else None
+        (folder / "README.md").write_text(render_model_card(self.config, metrics), encoding="utf-8")
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, nn.Linear):

@@ -97,3 +97,13 @@ def test_resaving_keeps_the_metrics(saved_with_metrics: Path, tmp_path: Path) ->
     save_model(model, tokenizer, folder)
     card = ModelCard.load(folder / "README.md")
     assert "#### Entities" in card.text
+
+
+def test_plain_save_pretrained_writes_the_card_too(tiny_model_dir, tmp_path):
+    from arabic_ie.model.hub import load_model_and_tokenizer
+
+    model, _ = load_model_and_tokenizer(str(tiny_model_dir))
+    model.save_pretrained(tmp_path / "plain")
+    card = (tmp_path / "plain" / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---") and "pipeline_tag: token-classification" in card
+    assert "| entity types |" in card
