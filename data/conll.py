@@ -314,19 +314,26 @@ def write_conll(records: Iterable[Record], path: str | Path, scheme: str = "BIO"
     whole, so a CoNLL file read and written again keeps its tokens. Events are not written.
     A ``document`` number in metadata that changes writes a ``-DOCSTART-`` line.
     """
-    bilou = scheme.upper() == "BILOU"
-    scheme = canonical_scheme(scheme)
+    canonical_scheme(scheme)  # a bad scheme fails before anything is written
     count, document = 0, None
     with atomic_open(path) as out:
         for record in records:
-            tokens = _tokens(record.text, tokenize)
-            layers = _layers(_token_spans(record, tokens))
             if record.metadata.get("document") not in (None, document):
                 document = record.metadata["document"]
                 out.write(f"{DOCSTART} O\n\n")
-            columns = [_layer_tags(layer, len(tokens), scheme, bilou) for layer in layers]
-            for i, (start, end) in enumerate(tokens):
-                out.write(" ".join([record.text[start:end], *(c[i] for c in columns)]) + "\n")
-            out.write("\n")
+            out.write(record_to_conll(record, scheme, tokenize) or "\n")
             count += 1
     return count
+
+
+def record_to_conll(record: Record, scheme: str = "BIO", tokenize: str = "words") -> str | None:
+    """One record as ``TOKEN TAG...`` lines ending with a blank line, or None when it has no
+    token (CoNLL cannot hold an empty sentence)."""
+    bilou = scheme.upper() == "BILOU"
+    scheme = canonical_scheme(scheme)
+    tokens = _tokens(record.text, tokenize)
+    if not tokens:
+        return None
+    columns = [_layer_tags(layer, len(tokens), scheme, bilou) for layer in _layers(_token_spans(record, tokens))]
+    rows = [" ".join([record.text[start:end], *(c[i] for c in columns)]) for i, (start, end) in enumerate(tokens)]
+    return "\n".join(rows) + "\n\n"

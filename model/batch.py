@@ -301,13 +301,7 @@ class LineSink:
 def conll_block(record: Record) -> str | None:
     """A record as ``TOKEN TAG`` lines and a blank line (as :func:`write_conll` writes it), or
     None when it has no word, which CoNLL cannot hold."""
-    tokens = _conll._tokens(record.text, "words")
-    if not tokens:
-        return None
-    layers = _conll._layers(_conll._token_spans(record, tokens))
-    columns = [_conll._layer_tags(layer, len(tokens), "BIO", False) for layer in layers]
-    rows = [" ".join([record.text[s:e], *(c[i] for c in columns)]) for i, (s, e) in enumerate(tokens)]
-    return "\n".join(rows) + "\n\n"
+    return _conll.record_to_conll(record)
 
 
 def conll_record_ends(path: str) -> Iterator[int]:
