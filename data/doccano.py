@@ -15,13 +15,11 @@ line without one is read back so. Metadata travels in a ``metadata`` key; scores
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import Problem
-from .fileio import atomic_open
-from .jsonl import load_json_object, read_json_lines
+from .jsonl import load_json_object, read_json_lines, write_json_lines
 from .records import Record, Span
 
 ARG_LABEL = "ARG"
@@ -147,9 +145,4 @@ def _doccano_id(record_id: str) -> int | str:
 
 def write_doccano(records: Iterable[Record], path: str | Path) -> int:
     """Write records atomically in doccano's relation JSONL; returns how many were written."""
-    count = 0
-    with atomic_open(path) as out:
-        for record in records:
-            out.write(json.dumps(record_to_doccano(record), ensure_ascii=False) + "\n")
-            count += 1
-    return count
+    return write_json_lines((record_to_doccano(record) for record in records), path)

@@ -46,15 +46,17 @@ def read_jsonl(path: str | Path, problems: list[Problem] | None = None) -> Itera
     return read_json_lines(path, parse_record_line, problems)
 
 
-def record_to_line(record: Record) -> str:
-    return json.dumps(record.to_dict(), ensure_ascii=False)
+def write_json_lines(objects: Iterable[dict], path: str | Path) -> int:
+    """Write one JSON object per line, atomically; returns how many were written. The writer
+    of every JSON-lines format."""
+    count = 0
+    with atomic_open(path) as out:
+        for obj in objects:
+            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            count += 1
+    return count
 
 
 def write_jsonl(records: Iterable[Record], path: str | Path) -> int:
-    """Write records atomically; returns how many were written."""
-    count = 0
-    with atomic_open(path) as out:
-        for record in records:
-            out.write(record_to_line(record) + "\n")
-            count += 1
-    return count
+    """Write native records atomically; returns how many were written."""
+    return write_json_lines((record.to_dict() for record in records), path)

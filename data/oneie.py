@@ -20,13 +20,11 @@ written without ``event_mentions`` and read back so.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import Problem
-from .fileio import atomic_open
-from .jsonl import load_json_object, read_json_lines
+from .jsonl import load_json_object, read_json_lines, write_json_lines
 from .records import Event, Record, Span
 from .text import split_words
 
@@ -231,9 +229,4 @@ def _stored(extras: dict, key: str, default: list) -> list:
 
 def write_oneie(records: Iterable[Record], path: str | Path) -> int:
     """Write records atomically as OneIE JSON lines; returns how many were written."""
-    count = 0
-    with atomic_open(path) as out:
-        for record in records:
-            out.write(json.dumps(record_to_oneie(record), ensure_ascii=False) + "\n")
-            count += 1
-    return count
+    return write_json_lines((record_to_oneie(record) for record in records), path)

@@ -14,7 +14,7 @@ from .metrics import to_markdown
 def write_report(output: Path, config: TrainConfig, result: dict[str, Any]) -> None:
     with atomic_open(output / "metrics.json") as out:
         json.dump(result, out, indent=2, ensure_ascii=False)
-    lines = [f"# arabic-ie training report", "",
+    lines = ["# arabic-ie training report", "",
              f"- base model: `{config.model}`", f"- train files: {', '.join(config.train_files)}",
              f"- dev files: {', '.join(config.dev_files) or '-'}", f"- test files: {', '.join(config.test_files) or '-'}",
              f"- optimizer steps: {result['steps']}, best epoch: {result['best_epoch']}, "
