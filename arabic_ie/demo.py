@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import arabic_ie.data
+
 EXAMPLE_ARTICLE = (
     "القاهرة (أ ش أ) - التقى وزير الخارجية المصري بدر عبد العاطي نظيره الأردني أيمن الصفدي "
     "في عمّان صباح الأحد، وبحث الجانبان تطورات الأوضاع في قطاع غزة. "
@@ -13,8 +15,11 @@ EXAMPLE_ARTICLE = (
 )
 
 
+SAMPLE = Path(arabic_ie.data.__file__).resolve().parent / "sample"  # data/sample, shipped in arabic_ie.data
+
+
 def sample_path(split: str) -> Path:
-    return Path(__file__).resolve().parent.parent / "data" / "sample" / f"{split}.jsonl"
+    return SAMPLE / f"{split}.jsonl"
 
 
 def describe(record) -> str:
@@ -40,7 +45,7 @@ def run_demo(output: str = "outputs/demo", epochs: int | None = None) -> int:
     from arabic_ie.training.metrics import score
     from arabic_ie.training.trainer import summarize_metric, Trainer
 
-    config_file = Path(__file__).resolve().parent.parent / "configs" / "sample-tiny.yaml"
+    config_file = SAMPLE / "sample-tiny.yaml"  # configs/sample-tiny.yaml, shipped with the sample
     config = TrainConfig.from_yaml(config_file, output_dir=output, epochs=epochs,
                                    train_files=[str(sample_path("train"))], dev_files=[str(sample_path("dev"))],
                                    test_files=[str(sample_path("test"))])
