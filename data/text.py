@@ -32,6 +32,10 @@ def _continues_word(text: str, j: int) -> bool:
     return ch in _NUMBER_JOINERS and j + 1 < len(text) and text[j - 1].isdigit() and text[j + 1].isdigit()
 
 
+def _is_regional_indicator(ch: str) -> bool:
+    return "\U0001F1E6" <= ch <= "\U0001F1FF"
+
+
 def _is_space(ch: str) -> bool:
     return ch.isspace() or ch in _INVISIBLE
 
@@ -65,9 +69,11 @@ def split_words(text: str) -> list[Word]:
             while j < n and _continues_word(text, j):
                 j += 1
         else:
-            # an emoji keeps its variation selectors, skin tones and zero-width-joined parts
+            # an emoji keeps its variation selectors, skin tones and zero-width-joined parts,
+            # and a flag its two regional-indicator letters
             while j < n and (unicodedata.category(text[j]) in ("Mn", "Me", "Sk")
-                             or text[j] == "\u200d" or text[j - 1] == "\u200d"):
+                             or text[j] == "\u200d" or text[j - 1] == "\u200d"
+                             or (j == i + 1 and _is_regional_indicator(ch) and _is_regional_indicator(text[j]))):
                 j += 1
         words.append(Word(i, j, text[i:j]))
         i = j

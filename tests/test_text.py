@@ -24,9 +24,9 @@ def test_word_offsets_point_into_the_original_text():
 
 
 def test_numbers_persian_words_emoji_and_hashtags():
-    text = "بلغ 3.5 مليار و1,200 دولار ٢٠٢٤ می‌خواهم #سوريا 👍🏽 CNN."
+    text = "بلغ 3.5 مليار و1,200 دولار ٢٠٢٤ می‌خواهم #سوريا 👍🏽 CNN 🇸🇾🇫🇷."
     assert words(text) == ["بلغ", "3.5", "مليار", "و1,200", "دولار", "٢٠٢٤", "می\u200cخواهم", "#", "سوريا",
-                           "👍🏽", "CNN", "."]
+                           "👍🏽", "CNN", "🇸🇾", "🇫🇷", "."]
 
 
 def test_normalisation_removes_diacritics_tatweel_and_maps_back():
