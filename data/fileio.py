@@ -12,33 +12,46 @@ from typing import IO, Iterator
 from .errors import CorpusError, Problem
 
 
+def iter_raw_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
+    """``(line_number, bytes)`` without the line ending, ``-`` for stdin; a UTF-8 BOM on line 1
+    is dropped. Callers decide what an undecodable line means (an error, or an error record)."""
+    stream: IO[bytes] = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
+    try:
+        for number, raw in enumerate(stream, 1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            yield number, raw.rstrip(b"\r\n")
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def decode_line(raw: bytes) -> str:
+    """Strict UTF-8; ``ValueError`` saying where a line of another encoding breaks."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"not valid UTF-8 at byte {err.start} "
+                         "(mixed or wrong encoding; convert the file to UTF-8)") from None
+
+
 def iter_lines(path: str | Path, problems: list[Problem] | None = None) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` without the newline, decoding each line as strict UTF-8.
 
     A line that is not UTF-8 (a file with mixed encodings, say) raises :class:`CorpusError`, or is
     reported to ``problems`` and skipped when a list is given. An empty file is an error too.
     """
-    stream: IO[bytes] = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
     seen_any = False
-    try:
-        for number, raw in enumerate(stream, 1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                problem = Problem(str(path), number, f"not valid UTF-8 at byte {err.start} "
-                                                     "(mixed or wrong encoding; convert the file to UTF-8)")
-                if problems is None:
-                    raise CorpusError(problem.path, problem.line, problem.message) from None
-                problems.append(problem)
-                continue
-            if line.strip():
-                seen_any = True
-            yield number, line.rstrip("\r\n")
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+    for number, raw in iter_raw_lines(path):
+        try:
+            line = decode_line(raw)
+        except ValueError as err:
+            if problems is None:
+                raise CorpusError(path, number, str(err)) from None
+            problems.append(Problem(str(path), number, str(err)))
+            continue
+        seen_any = seen_any or bool(line.strip())
+        yield number, line
     if not seen_any:
         problem = Problem(str(path), 0, "the file is empty")
         if problems is None:

@@ -8,10 +8,12 @@ schema does not allow for an event type.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .errors import Problem
+from .fileio import iter_lines
 from .formats import detect_format, read_corpus
+from .jsonl import parse_record_line
 from .records import Record, Span
 from .schema import LabelSchema
 from .text import is_word_char, split_words
@@ -93,25 +95,26 @@ def validate_file(path: str | Path, format: str | None = None, schema: LabelSche
     problems: list[Problem] = []
     if format == "conll":
         options.setdefault("repair", False)
-    line_of = _jsonl_line_numbers(path) if format == "jsonl" and str(path) != "-" else {}
     try:
-        for record in read_corpus(path, format, problems=problems, **options):
+        for line, record in _numbered_records(path, format, problems, options):
             for message in record_problems(record, schema):
-                line = line_of.get(record.id, 0)
                 problems.append(Problem(str(path), line, message if line else f"record {record.id!r}: {message}"))
     except Exception as err:  # a reader that cannot go on: report what stopped it
         problems.append(Problem(str(path), getattr(err, "line", 0), str(getattr(err, "problem", err)).split(": ", 1)[-1]))
     return sorted(problems, key=lambda p: p.line)
 
 
-def _jsonl_line_numbers(path: str | Path) -> dict[str, int]:
-    import json
-
-    numbers: dict[str, int] = {}
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            try:
-                numbers.setdefault(str(json.loads(raw)["id"]), number)
-            except Exception:
-                continue
-    return numbers
+def _numbered_records(path: str | Path, format: str, problems: list[Problem],
+                      options: dict) -> Iterator[tuple[int, Record]]:
+    """``(line, record)`` pairs: the line for native JSONL (one record a line, read once), 0 for
+    formats whose records span several lines."""
+    if format != "jsonl":
+        yield from ((0, record) for record in read_corpus(path, format, problems=problems, **options))
+        return
+    for number, text in iter_lines(path, problems):
+        if not text.strip():
+            continue
+        try:
+            yield number, parse_record_line(text)
+        except ValueError as err:
+            problems.append(Problem(str(path), number, str(err)))

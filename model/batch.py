@@ -36,6 +36,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 from arabic_ie.data import conll as _conll
 from arabic_ie.data.doccano import record_to_doccano
 from arabic_ie.data.errors import CorpusError
+from arabic_ie.data.fileio import decode_line, iter_raw_lines
 from arabic_ie.data.jsonl import load_json_object
 from arabic_ie.data.formats import CONLL_EXTENSIONS, FORMATS, detect_format, read_corpus
 from arabic_ie.data.records import Record
@@ -106,31 +107,18 @@ class Item:
         return out
 
 
-def _raw_lines(path: str) -> Iterator[tuple[int, bytes]]:
-    """``(line_number, bytes)`` without the line ending; a UTF-8 BOM on line 1 is dropped."""
-    stream: IO[bytes] = sys.stdin.buffer if path == STDIO else open(path, "rb")
-    try:
-        for number, raw in enumerate(stream, 1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            yield number, raw.rstrip(b"\r\n")
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-
-
 def _decode(raw: bytes) -> tuple[str | None, str | None]:
     """``(text, None)``, or ``(None, error)`` for a line that is not UTF-8: one line of another
     encoding must not stop the run."""
     try:
-        return raw.decode("utf-8"), None
-    except UnicodeDecodeError as err:
-        return None, f"not valid UTF-8 at byte {err.start} (mixed or wrong encoding)"
+        return decode_line(raw), None
+    except ValueError as err:
+        return None, str(err)
 
 
 def read_text_items(path: str) -> Iterator[Item]:
     """One document per line, id ``line-N``; an empty line is a record too (an error record)."""
-    for index, (number, raw) in enumerate(_raw_lines(path)):
+    for index, (number, raw) in enumerate(iter_raw_lines(path)):
         item_id = f"line-{number}"
         text, error = _decode(raw)
         if error is None and not text.strip():
@@ -143,7 +131,7 @@ def read_text_items(path: str) -> Iterator[Item]:
 
 def read_jsonl_items(path: str) -> Iterator[Item]:
     """Native JSON lines, each parsed on its own so one bad line costs one error record."""
-    for index, (number, raw) in enumerate(_raw_lines(path)):
+    for index, (number, raw) in enumerate(iter_raw_lines(path)):
         yield _jsonl_item(index, number, raw)
 
 
