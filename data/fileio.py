@@ -12,6 +12,15 @@ from typing import IO, Iterator
 from .errors import CorpusError, Problem
 
 
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file (same device and inode, so symlinks and hard links count):
+    writing an output over its own input would destroy the input before it is read."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
+
+
 def iter_raw_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
     """``(line_number, bytes)`` without the line ending, ``-`` for stdin; a UTF-8 BOM on line 1
     is dropped. Callers decide what an undecodable line means (an error, or an error record)."""

@@ -36,7 +36,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 from arabic_ie.data import conll as _conll
 from arabic_ie.data.doccano import record_to_doccano
 from arabic_ie.data.errors import CorpusError
-from arabic_ie.data.fileio import decode_line, iter_raw_lines
+from arabic_ie.data.fileio import decode_line, iter_raw_lines, same_file
 from arabic_ie.data.jsonl import load_json_object
 from arabic_ie.data.formats import CONLL_EXTENSIONS, FORMATS, detect_format, read_corpus
 from arabic_ie.data.records import Record
@@ -198,6 +198,17 @@ def check_readable(path: str) -> None:
             pass
     except OSError as err:
         raise BatchError(f"cannot read input {path!r}: {err.strerror or err}") from None
+
+
+def check_not_input(input: str, output: str) -> None:
+    """Refuse an output (or its CoNLL error side file) that is the input file itself, through a
+    symlink or a hard link too: the output is truncated before the input is read."""
+    if STDIO in (input, output):
+        return
+    for candidate in (output, f"{output}.errors.jsonl"):
+        if same_file(input, candidate):
+            raise BatchError(f"--output {candidate!r} is the input file {input!r}; writing it would "
+                             "destroy the input. Write to another file")
 
 
 def count_lines(path: str) -> int | None:
@@ -492,6 +503,7 @@ def run(args: argparse.Namespace) -> Summary:
     if args.resume and args.output == STDIO:
         raise BatchError("--resume needs an output file; stdout cannot be resumed")
     check_readable(args.input)
+    check_not_input(args.input, args.output)
     in_format = input_format(args.input, args.input_format)
     out_format = output_format(args.output, args.output_format)
     tagger = load_tagger(args.model, args.revision, args.device, args.quantize)  # before touching output

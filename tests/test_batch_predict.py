@@ -275,3 +275,15 @@ def test_clear_errors(tiny_model_dir, tmp_path, capsys):
     out.write_text('{"id": "x", "text": "a"}\n' * 10, encoding="utf-8")  # more records than the input has
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--resume") == 2
     assert "holds 10 records" in capsys.readouterr().err
+
+
+def test_output_that_is_the_input_is_refused(tiny_model_dir, tmp_path, capsys):
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    before = source.read_bytes()
+    (tmp_path / "link.txt").symlink_to(source)
+    os.link(source, tmp_path / "hard.txt")
+    for output in (source, tmp_path / "link.txt", tmp_path / "hard.txt"):
+        assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(output),
+                           "--output-format", "jsonl") == 2
+        assert "is the input file" in capsys.readouterr().err
+        assert source.read_bytes() == before
