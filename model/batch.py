@@ -38,6 +38,8 @@ from arabic_ie.data.doccano import record_to_doccano
 from arabic_ie.data.errors import CorpusError
 from arabic_ie.data.fileio import decode_line, iter_raw_lines, same_file
 from arabic_ie.data.jsonl import load_json_object
+from arabic_ie.data.locks import LockedError, exclusive_lock
+from arabic_ie.data.text import split_words
 from arabic_ie.data.formats import CONLL_EXTENSIONS, FORMATS, detect_format, read_corpus
 from arabic_ie.data.records import Record
 
@@ -276,6 +278,28 @@ class LineSink:
         self.handle = _open_append(self.path, fresh=not resume)
         return done
 
+    def kept_records(self) -> Iterator[Any]:
+        """The id of each complete line the output holds (None for a line that is not JSON)."""
+        if not os.path.exists(self.path):
+            return
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                try:
+                    obj = json.loads(raw)
+                except ValueError:
+                    yield None
+                    continue
+                yield str(obj["id"]) if isinstance(obj, dict) and "id" in obj else None
+
+    @staticmethod
+    def mismatch(item: Item, kept_id: Any) -> str | None:
+        """Why a kept line does not answer ``item`` (None when it does)."""
+        if kept_id is None:
+            return "is not a JSON record with an id"
+        if kept_id != item.id:
+            return f"has id {kept_id!r} where the input has {item.id!r}"
+        return None
+
     def note_skipped(self, item: Item) -> None:
         """Nothing to remember about records already written."""
 
@@ -391,6 +415,47 @@ class ConllSink:
                 end += len(line)
         os.truncate(self.errors_path, end)
 
+    def kept_records(self) -> Iterator[tuple[str, Any]]:
+        """Each kept record in input order: ``("error", id)`` from the side file or ``("words",
+        tokens)`` from the next CoNLL block (see :func:`committed_prefix`)."""
+        errors: dict[int, str] = {}
+        if os.path.exists(self.errors_path):
+            with open(self.errors_path, "rb") as handle:
+                for line in handle:
+                    obj = json.loads(line)
+                    errors[int(obj["index"])] = str(obj.get("id"))
+        blocks = self._kept_blocks()
+        index = 0
+        while True:
+            if index in errors:
+                yield "error", errors[index]
+            else:
+                yield "words", next(blocks, None)
+            index += 1
+
+    def _kept_blocks(self) -> Iterator[list[str]]:
+        if not os.path.exists(self.path):
+            return
+        tokens: list[str] = []
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                line = raw.decode("utf-8", "replace").split()
+                if line and line[0] != _conll.DOCSTART:
+                    tokens.append(line[0])
+                elif not line and tokens:
+                    yield tokens
+                    tokens = []
+
+    @staticmethod
+    def mismatch(item: Item, kept: tuple[str, Any]) -> str | None:
+        kind, value = kept
+        if kind == "error":
+            return None if value == item.id else f"is an error record of {value!r} where the input has {item.id!r}"
+        words = [w.text for w in split_words(item.record.text)] if item.record is not None else None
+        if value != words:
+            return f"holds the words {' '.join(value or [])[:60]!r} where the input has {item.id!r}"
+        return None
+
     def note_skipped(self, item: Item) -> None:
         """Remember the document of records already written, so ``-DOCSTART-`` lines continue right."""
         if item.record is not None and item.record.metadata.get("document") is not None:
@@ -480,12 +545,19 @@ def predict_chunk(tagger: Any, chunk: Sequence[Item], batch_size: int,
 
 
 def skip_done(items: Iterator[Item], done: int, sink: LineSink | ConllSink) -> None:
-    """Consume the ``done`` records the output already holds."""
+    """Consume the ``done`` records the output already holds, checking that each kept output
+    record answers its input record (same id, or for CoNLL the same words): a kept prefix from
+    another input, or from two runs mixed in one file, must not pass as done."""
+    kept = sink.kept_records()
     for skipped in range(done):
         item = next(items, None)
         if item is None:
             raise BatchError(f"--output already holds {done} records but the input has only {skipped}: "
                              "is it the output of another input?")
+        mismatch = sink.mismatch(item, next(kept))
+        if mismatch:
+            raise BatchError(f"--output record {skipped + 1} {mismatch}: it is not the output of this "
+                             "input (or two runs wrote it); write to a new file or drop --resume")
         sink.note_skipped(item)
 
 
@@ -506,24 +578,24 @@ def run(args: argparse.Namespace) -> Summary:
     check_not_input(args.input, args.output)
     in_format = input_format(args.input, args.input_format)
     out_format = output_format(args.output, args.output_format)
-    tagger = load_tagger(args.model, args.revision, args.device, args.quantize)  # before touching output
-
-    sink = make_sink(args.output, out_format)
-    done = sink.start(args.resume)
-    items = read_items(args.input, in_format)
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
-    total = count_lines(args.input) if progress and in_format in ("text", "jsonl") else None
-    try:
-        skip_done(items, done, sink)
-        summary = Summary(records=done, resumed=done)
-        with tqdm(total=total, initial=done, unit="doc", desc="predict", file=sys.stderr,
-                  disable=not progress, dynamic_ncols=True) as bar:
-            for chunk in chunked(items, args.batch_size, args.batch_size - done % args.batch_size):
-                sink.write(predict_chunk(tagger, chunk, args.batch_size, args.sentence_split))
-                summary.records += len(chunk)
-                bar.update(len(chunk))
-    finally:
-        sink.close()
+    with exclusive_lock(args.output, "--output"):  # a second run on this output fails here, at once
+        tagger = load_tagger(args.model, args.revision, args.device, args.quantize)  # before touching output
+        sink = make_sink(args.output, out_format)
+        done = sink.start(args.resume)
+        items = read_items(args.input, in_format)
+        progress = sys.stderr.isatty() if args.progress is None else args.progress
+        total = count_lines(args.input) if progress and in_format in ("text", "jsonl") else None
+        try:
+            skip_done(items, done, sink)
+            summary = Summary(records=done, resumed=done)
+            with tqdm(total=total, initial=done, unit="doc", desc="predict", file=sys.stderr,
+                      disable=not progress, dynamic_ncols=True) as bar:
+                for chunk in chunked(items, args.batch_size, args.batch_size - done % args.batch_size):
+                    sink.write(predict_chunk(tagger, chunk, args.batch_size, args.sentence_split))
+                    summary.records += len(chunk)
+                    bar.update(len(chunk))
+        finally:
+            sink.close()
     summary.errors = sink.errors
     return summary
 
@@ -551,7 +623,7 @@ def main(args: argparse.Namespace) -> int:
     limit_allocator_caching()
     try:
         summary = run(args)
-    except (BatchError, CorpusError, ModelLoadError) as err:
+    except (BatchError, CorpusError, ModelLoadError, LockedError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:

@@ -272,7 +272,8 @@ def test_clear_errors(tiny_model_dir, tmp_path, capsys):
     assert "missing.txt" in capsys.readouterr().err
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", "-", "--resume") == 2
     assert "stdout" in capsys.readouterr().err
-    out.write_text('{"id": "x", "text": "a"}\n' * 10, encoding="utf-8")  # more records than the input has
+    out.write_text("".join(f'{{"id": "line-{n}", "text": "a"}}\n' for n in range(1, 11)),
+                   encoding="utf-8")  # more records than the input has
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--resume") == 2
     assert "holds 10 records" in capsys.readouterr().err
 
@@ -287,3 +288,63 @@ def test_output_that_is_the_input_is_refused(tiny_model_dir, tmp_path, capsys):
                            "--output-format", "jsonl") == 2
         assert "is the input file" in capsys.readouterr().err
         assert source.read_bytes() == before
+
+
+def test_a_second_run_on_one_output_fails_at_once_naming_the_holder(tiny_model_dir, tmp_path, capsys):
+    from arabic_ie.data.locks import exclusive_lock
+
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    out = tmp_path / "out.jsonl"
+    out.write_text("kept\n", encoding="utf-8")
+    with exclusive_lock(out):  # as if another predict run were writing it
+        assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)) == 2
+        err = capsys.readouterr().err
+        assert "in use by another run" in err and f"pid {os.getpid()}" in err
+        assert out.read_text(encoding="utf-8") == "kept\n"  # untouched
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)) == 0
+    assert len(output_lines(out)) == len(SENTENCES)
+    assert not list(tmp_path.glob(".*.lock"))  # let go and cleaned up
+
+
+def test_a_real_concurrent_run_is_refused(tiny_model_dir, tmp_path):
+    source = write_lines(tmp_path / "in.txt", many_lines(3000))
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, str(SCRIPT), "--model", str(tiny_model_dir), "--input", str(source),
+               "--output", str(out), "--batch-size", "8", "--no-progress", "--no-sentence-split"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=subprocess_env())
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (out.exists() and out.stat().st_size):
+            time.sleep(0.02)
+        first.send_signal(signal.SIGSTOP)  # paused mid-run, holding its lock
+        assert first.poll() is None
+        second = subprocess.run(command, capture_output=True, env=subprocess_env(), timeout=120)
+        assert second.returncode == 2 and b"in use by another run" in second.stderr
+        assert f"pid {first.pid}".encode() in second.stderr
+    finally:
+        first.kill()
+        first.wait()
+
+
+@pytest.mark.parametrize("out_format", ["jsonl", "conll"])
+def test_resume_refuses_an_output_of_another_input(tiny_model_dir, tmp_path, capsys, out_format):
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    other = write_lines(tmp_path / "other.txt", list(reversed(SENTENCES)))
+    out = tmp_path / f"out.{out_format}"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(other), "--output", str(out),
+                       "--output-format", out_format) == 0
+    kept = out.read_bytes()
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--output-format", out_format, "--resume") == 2
+    assert "not the output of this input" in capsys.readouterr().err
+    assert out.read_bytes() == kept
+
+
+def test_resume_refuses_lines_that_are_not_records(tiny_model_dir, tmp_path, capsys):
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)) == 0
+    lines = out.read_bytes().splitlines(keepends=True)
+    out.write_bytes(lines[0] + b"\0" * 5000 + lines[1])  # two writers interleaved
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--resume") == 2
+    assert "is not a JSON record" in capsys.readouterr().err

@@ -143,3 +143,17 @@ def test_unknown_labels_in_dev_are_a_clear_error(tmp_path, handful):
     dev.write_text(json.dumps(odd, ensure_ascii=False) + "\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"dev record .* not seen in training: entity type 'WEAPON'"):
         Trainer(small_config(tmp_path, path, dev=dev, epochs=1)).train()
+
+
+def test_a_second_run_into_one_output_folder_fails_at_once(tmp_path, handful):
+    from arabic_ie.data.locks import LockedError, exclusive_lock
+
+    path, _ = handful
+    config = small_config(tmp_path, path, epochs=1)
+    (tmp_path / "run").mkdir()
+    with exclusive_lock(tmp_path / "run"):
+        started = time.time()
+        with pytest.raises(LockedError, match=f"in use by another run: pid {os.getpid()}"):
+            Trainer(config).train()
+        assert time.time() - started < 5
+    assert not (tmp_path / "run" / "checkpoints").exists()

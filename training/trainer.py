@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from arabic_ie.data.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.fileio import atomic_open
 from arabic_ie.data.formats import detect_format, read_corpus
+from arabic_ie.data.locks import exclusive_lock
 from arabic_ie.data.records import Record
 from arabic_ie.data.schema import LabelSchema
 from arabic_ie.model.build import build_model
@@ -144,6 +146,16 @@ class Trainer:
 
     # -- the loop -------------------------------------------------------------------------------
     def train(self, resume: bool = False) -> dict[str, Any]:
+        """Train, holding a lock on the output folder: a second run into the same folder fails at
+        once (naming the holder) instead of mixing checkpoints with this one."""
+        lock = nullcontext()
+        if self.accelerator.is_main_process:
+            self.output.mkdir(parents=True, exist_ok=True)
+            lock = exclusive_lock(self.output, "training --output folder")
+        with lock:
+            return self._train(resume)
+
+    def _train(self, resume: bool) -> dict[str, Any]:
         cfg, acc = self.config, self.accelerator
         set_seed(cfg.seed)
         started = time.time()
