@@ -186,7 +186,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    overrides: list[str] = []
+    if argv[:1] == ["train"]:
+        from arabic_ie.overrides import OverrideError, split_overrides, train_config_fields
+
+        try:
+            argv, overrides = split_overrides(argv, train_config_fields())
+        except OverrideError as err:
+            print(f"arabic-ie train: error: {err}", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
+    if overrides:
+        args.overrides = [*overrides, *args.overrides]
     from arabic_ie.data.errors import CorpusError
     from arabic_ie.training.config import ConfigError
 
