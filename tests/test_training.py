@@ -157,3 +157,14 @@ def test_a_second_run_into_one_output_folder_fails_at_once(tmp_path, handful):
             Trainer(config).train()
         assert time.time() - started < 5
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_a_bad_test_file_fails_before_the_first_step(tmp_path, handful):
+    from arabic_ie.data.errors import CorpusError
+
+    path, _ = handful
+    bad = tmp_path / "test.jsonl"
+    bad.write_text(path.read_text(encoding="utf-8") + '{"id": "x", "text": \n', encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"test.jsonl:7: bad JSON"):
+        Trainer(small_config(tmp_path, path, epochs=1, test_files=[str(bad)])).train()
+    assert not (tmp_path / "run" / "checkpoints").exists() and not (tmp_path / "run" / "model").exists()

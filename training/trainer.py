@@ -161,8 +161,11 @@ class Trainer:
         started = time.time()
         if not resume and acc.is_main_process:  # a fresh run: forget an earlier run's checkpoints
             shutil.rmtree(self.output / CHECKPOINTS, ignore_errors=True)
+        # every input file is read (and so checked) now: a bad test file must not surface only
+        # after hours of training
         train = load_records(cfg.train_files, cfg)
         dev = load_records(cfg.dev_files, cfg) if cfg.dev_files else []
+        test = load_records(cfg.test_files, cfg) if cfg.test_files else []
         model, tokenizer = self._model_and_tokenizer(train, resume)
         schema = model.config.label_schema
         builder = FeatureBuilder(tokenizer, schema, model.config.feature_config)
@@ -224,7 +227,7 @@ class Trainer:
                 stop = self._end_epoch(model, tokenizer, dev) or stop
             self._save_checkpoint()
         progress.close()
-        final = self._finish(model, tokenizer, dev, time.time() - started)
+        final = self._finish(model, tokenizer, dev, test, time.time() - started)
         acc.end_training()
         return final
 
@@ -279,7 +282,8 @@ class Trainer:
         return {"data_files": [os.path.basename(f) for f in self.config.train_files],
                 "model_name": f"arabic-ie ({self.config.model})"}
 
-    def _finish(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record], seconds: float) -> dict[str, Any]:
+    def _finish(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record], test: list[Record],
+                seconds: float) -> dict[str, Any]:
         """Score the best model on dev and test files, write metrics.json and report.md, and
         refresh the model card with the evaluation table."""
         cfg, acc = self.config, self.accelerator
@@ -295,7 +299,7 @@ class Trainer:
         metrics: dict[str, Any] = {}
         for name, files in (("dev", cfg.dev_files), ("test", cfg.test_files)):
             if files:
-                records = dev if name == "dev" else load_records(files, cfg)
+                records = dev if name == "dev" else test
                 metrics[name] = score(records, best.predict(records, batch_size=cfg.eval_batch_size, split_sentences=False))
                 acc.print(f"\n{name} scores of the best model:\n{format_table(metrics[name])}")
         save_model(best.model, best.tokenizer, model_dir, metrics=metrics, training=self._card_info())
