@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from .overlaps import keep_outermost, resolve_overlaps
 from .records import Record, Span
 from .schema import OUTSIDE, LabelSchema
 from .text import NormalizationConfig, Word, normalize_word, split_words
@@ -151,6 +152,7 @@ def bio_tags(n_words: int, spans: Iterable[tuple[int, int, str]]) -> list[str]:
 def record_to_word_example(record: Record) -> dict[str, Any]:
     """Word-level view of a record: word texts and offsets, BIO tags per head, and per event its
     trigger's word range, type and argument tags. The row format of the training datasets."""
+    record, _ = resolve_overlaps(record)  # BIO cannot hold overlapping spans (see .overlaps)
     words = split_words(record.text)
 
     def ranges(spans: Iterable[Span]) -> list[tuple[int, int, str]]:
@@ -159,7 +161,7 @@ def record_to_word_example(record: Record) -> dict[str, Any]:
             r = span_to_words(words, s)
             if r:
                 out.append((r[0], r[1], s.label))
-        return out
+        return keep_outermost(out, lambda x: (x[0], x[1]))[0]  # spans that share a word
 
     events = record.events or []
     triggers = [span_to_words(words, ev.trigger) for ev in events]

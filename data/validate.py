@@ -54,9 +54,11 @@ def span_problems(record: Record, span: Span, what: str, starts: set[int], ends:
 
 
 def overlaps(spans: Iterable[Span], what: str, text: str) -> list[str]:
+    """Each pair of overlapping spans of one kind, and what training does with them."""
     ordered = sorted(spans, key=lambda s: (s.start, s.end))
-    return [f"overlapping {what}s {text[a.start:a.end]!r} and {text[b.start:b.end]!r}"
-            for a, b in zip(ordered, ordered[1:]) if b.start < a.end]
+    return [f"overlapping {what} {text[a.start:a.end]!r} and {text[b.start:b.end]!r} "
+            "(training keeps the longer one and drops the other)"
+            for k, a in enumerate(ordered) for b in ordered[k + 1:] if b.start < a.end]
 
 
 def record_problems(record: Record, schema: LabelSchema | None = None) -> list[str]:
@@ -66,12 +68,13 @@ def record_problems(record: Record, schema: LabelSchema | None = None) -> list[s
     problems: list[str] = []
     for entity in record.entities:
         problems += span_problems(record, entity, f"entity {entity.label}", starts, ends)
-    problems += overlaps(record.entities, "entity", record.text)
+    problems += overlaps(record.entities, "entities", record.text)
     for event in record.events or []:
         problems += span_problems(record, event.trigger, f"trigger of {event.type}", starts, ends)
         for argument in event.arguments:
             problems += span_problems(record, argument, f"{argument.label} argument of {event.type}", starts, ends)
-    problems += overlaps([e.trigger for e in record.events or []], "trigger", record.text)
+        problems += overlaps(event.arguments, f"arguments of {event.type}:", record.text)
+    problems += overlaps([e.trigger for e in record.events or []], "triggers", record.text)
     if schema is not None:
         for entity in record.entities:
             if schema.entity_types and entity.label not in schema.entity_types:

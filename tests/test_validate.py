@@ -72,3 +72,37 @@ def test_cli_validate_and_stats(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| Conflict:Attack" in out or "**Conflict:Attack**" in out
     assert "| PER |" in out
+
+
+OVERLAPPING = {"id": "o", "text": "زار وفد وزارة الخارجية المصرية القاهرة أمس.",
+               "entities": [{"start": 8, "end": 30, "type": "ORG"}, {"start": 23, "end": 38, "type": "GPE"},
+                            {"start": 39, "end": 42, "type": "TIME"}],
+               "events": [{"type": "Movement:Transport", "trigger": {"start": 0, "end": 3},
+                           "arguments": [{"start": 4, "end": 30, "role": "Artifact"},
+                                         {"start": 23, "end": 38, "role": "Destination"}]}]}
+
+
+def test_overlapping_spans_are_reported_by_validate(tmp_path):
+    path = write_lines(tmp_path / "o.jsonl", [json.dumps(OVERLAPPING, ensure_ascii=False)])
+    messages = [p.message for p in validate_file(path, schema=GUIDELINES_SCHEMA)]
+    assert any(m.startswith("overlapping entities 'وزارة الخارجية المصرية' and 'المصرية القاهرة'")
+               and "keeps the longer" in m for m in messages)
+    assert any(m.startswith("overlapping arguments of Movement:Transport:") for m in messages)
+
+
+def test_overlapping_spans_in_training_data_follow_the_policy_and_are_reported(tmp_path, caplog):
+    from arabic_ie.data.features import record_to_word_example
+    from arabic_ie.data.records import Record
+    from arabic_ie.training.config import TrainConfig
+    from arabic_ie.training.trainer import load_records
+
+    path = write_lines(tmp_path / "o.jsonl", [json.dumps(OVERLAPPING, ensure_ascii=False)])
+    with caplog.at_level("WARNING"):
+        [record] = load_records([str(path)], TrainConfig(train_files=[str(path)]))
+    assert [(e.label, e.start) for e in record.entities] == [("ORG", 8), ("TIME", 39)]  # the longer kept
+    assert [a.label for a in record.events[0].arguments] == ["Artifact"]
+    warned = [r.getMessage() for r in caplog.records]
+    assert any(f"{path}: record 'o': entity GPE 'المصرية القاهرة'" in m for m in warned)
+    assert any("Destination argument" in m for m in warned)
+    example = record_to_word_example(Record.from_dict(OVERLAPPING))  # the API path: valid BIO too
+    assert example["entity_tags"] == ["O", "O", "B-ORG", "I-ORG", "I-ORG", "O", "B-TIME", "O"]

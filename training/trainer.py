@@ -30,6 +30,7 @@ from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.fileio import atomic_open
 from arabic_ie.data.formats import detect_format, read_corpus
 from arabic_ie.data.locks import exclusive_lock
+from arabic_ie.data.overlaps import resolve_overlaps
 from arabic_ie.data.records import Record
 from arabic_ie.data.schema import LabelSchema
 from arabic_ie.model.build import build_model
@@ -69,11 +70,17 @@ class LoopState:
 
 
 def load_records(files: list[str], config: TrainConfig) -> list[Record]:
+    """Read the files; overlapping spans of one kind are resolved by the policy of
+    :mod:`arabic_ie.data.overlaps` and every dropped span is reported."""
     records: list[Record] = []
     for path in files:
         format = config.format or detect_format(path)
         options = {"scheme": config.conll_scheme} if format == "conll" else {}
-        records.extend(read_corpus(path, format, **options))
+        for record in read_corpus(path, format, **options):
+            record, dropped = resolve_overlaps(record)
+            for message in dropped:
+                logger.warning("%s: record %r: %s", path, record.id, message)
+            records.append(record)
     return records
 
 
