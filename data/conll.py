@@ -24,10 +24,12 @@ and ``IOBES`` are accepted as spellings of it). ``repair=True`` reads a strict-s
 what it most likely meant: an ``I-X`` with no ``B-X`` before it starts a span (ANERcorp has 12 of
 these, at sentence starts where the sentence splitter cut a dotted abbreviation such as
 ``سي . أس .``), and a BIOES span with no ``E-X`` ends where its tags end. Repaired slips are
-still reported to ``problems`` when a list is given, so validation sees them.
+still reported: to ``problems`` when a list is given (validation), else as a warning naming
+file and line on stderr (``convert``, ``train``).
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ from .fileio import atomic_open, iter_lines
 from .records import Record, Span
 from .text import split_words
 
+logger = logging.getLogger(__name__)
 DOCSTART = "-DOCSTART-"
 SEGMENT_SEPARATORS = frozenset({"$#$"})
 NESTED_POLICIES = ("outermost", "innermost", "all")
@@ -245,7 +248,9 @@ def _accept(issues: list[_Issue], path: str | Path, problems: list[Problem] | No
     """Raise, report or silently repair a sentence's issues; whether to keep the sentence."""
     fixable = repair and all(x.repairable for x in issues)
     if problems is None:
-        if fixable:
+        if fixable:  # repaired, but never silently: a slip may be a real annotation error
+            for issue in sorted(issues, key=lambda x: x.line):
+                logger.warning("%s:%d: %s (repaired)", path, issue.line, issue.message)
             return True
         first = min(issues, key=lambda x: x.line)
         raise CorpusError(path, first.line, first.message)

@@ -452,3 +452,19 @@ def test_wojood_sample(shared_data: Path, split: str, sentences: int, tokens: in
         assert sum(len(r.entities) for r in records) == expected
         assert [(p.line, p.message) for p in problems] == (
             [(12377, "I-FAC with no B-FAC before it (read as B-FAC)")] if split == "train" else [])
+
+
+def test_bio_repairs_are_reported_with_file_and_line_on_stderr(tmp_path):
+    import subprocess
+    import sys
+
+    source = tmp_path / "slip.conll"
+    source.write_text("زار O\nبوتين B-PER\nالقاهرة I-LOC\n. O\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "convert", str(source), str(tmp_path / "out.jsonl")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"{source}:3: I-LOC with no B-LOC before it (read as B-LOC) (repaired)" in done.stderr
+    from arabic_ie.data.validate import validate_file
+
+    problems = validate_file(source)  # and validate calls it a problem, with the same line
+    assert [(p.line, "I-LOC with no B-LOC" in p.message) for p in problems] == [(3, True)]
