@@ -168,3 +168,41 @@ def test_a_bad_test_file_fails_before_the_first_step(tmp_path, handful):
     with pytest.raises(CorpusError, match=r"test.jsonl:7: bad JSON"):
         Trainer(small_config(tmp_path, path, epochs=1, test_files=[str(bad)])).train()
     assert not (tmp_path / "run" / "checkpoints").exists() and not (tmp_path / "run" / "model").exists()
+
+
+class Killed(Exception):
+    """Stands for a kill -9 right after a checkpoint is written."""
+
+
+def test_mid_epoch_kills_resume_to_identical_weights(tmp_path, handful, monkeypatch):
+    """Three kills, each mid-epoch, then resumes: the same weights as one uninterrupted run, to
+    the bit (dropout draws from torch's generator, so one extra draw on resume changes them)."""
+    from safetensors.torch import load_file
+
+    path, _ = handful
+    settings = dict(epochs=2, checkpoint_every=1)
+    Trainer(small_config(tmp_path / "whole", path, **settings)).train()
+
+    kills = [1, 2, 5]  # 3 steps an epoch: two kills in the first epoch, one in the second
+    save = Trainer._save_checkpoint
+
+    def save_then_die(self):
+        save(self)
+        if kills and self.state.global_step == kills[0] and 0 < self.state.step_in_epoch < 3:
+            kills.pop(0)
+            raise Killed
+
+    monkeypatch.setattr(Trainer, "_save_checkpoint", save_then_die)
+    resume, runs = False, 0
+    while True:
+        runs += 1
+        try:
+            Trainer(small_config(tmp_path / "killed", path, **settings)).train(resume=resume)
+            break
+        except Killed:
+            resume = True
+    assert runs == 4 and not kills
+    whole = load_file(tmp_path / "whole" / "run" / "model" / "model.safetensors")
+    killed = load_file(tmp_path / "killed" / "run" / "model" / "model.safetensors")
+    assert whole.keys() == killed.keys()
+    assert all(bool((whole[k] == killed[k]).all()) for k in whole)

@@ -183,7 +183,11 @@ class Trainer:
                                   + ", ".join(sorted(set(unknown))))
         rows = builder.build_dataset(train).to_list()
         sampler = LengthGroupedBatchSampler([len(r["input_ids"]) for r in rows], cfg.batch_size, cfg.seed)
-        loader = DataLoader(rows, batch_sampler=sampler,
+        # The loader gets a generator of its own: building an iterator draws a seed from it, and
+        # from torch's global generator without one, so the extra iterator a resumed run builds
+        # mid-epoch (after the global state is restored) shifted every later dropout mask.
+        # The batch order comes from the sampler (seed and epoch), not from this generator.
+        loader = DataLoader(rows, batch_sampler=sampler, generator=torch.Generator().manual_seed(cfg.seed),
                             collate_fn=lambda b: collate_features(b, tokenizer.pad_token_id))
         optimizer = self._optimizer(model)
         steps_per_epoch = math.ceil(len(sampler) / cfg.gradient_accumulation_steps)
