@@ -206,3 +206,29 @@ def test_mid_epoch_kills_resume_to_identical_weights(tmp_path, handful, monkeypa
     killed = load_file(tmp_path / "killed" / "run" / "model" / "model.safetensors")
     assert whole.keys() == killed.keys()
     assert all(bool((whole[k] == killed[k]).all()) for k in whole)
+
+
+def test_rank_zero_renames_a_checkpoint_only_after_every_rank_saved(tmp_path, handful, monkeypatch):
+    """In multi-process training each rank writes its own random-state file into the temporary
+    folder; rank 0 must wait for all of them before renaming it into a resumable checkpoint."""
+    import arabic_ie.training.trainer as trainer_module
+
+    path, _ = handful
+    events = []
+
+    class Accelerator:  # records the order of the collective calls
+        is_main_process = True
+
+        def save_state(self, folder):
+            Path(folder).mkdir(parents=True)
+            events.append("save_state")
+
+        def wait_for_everyone(self):
+            events.append("barrier")
+
+    trainer = Trainer(small_config(tmp_path, path, epochs=1))
+    trainer.accelerator = Accelerator()
+    real_replace = os.replace
+    monkeypatch.setattr(trainer_module.os, "replace", lambda a, b: (events.append("rename"), real_replace(a, b)))
+    trainer._save_checkpoint()
+    assert events.index("barrier") < events.index("rename")

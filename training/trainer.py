@@ -280,6 +280,7 @@ class Trainer:
         tmp = folder / "_"
         shutil.rmtree(tmp, ignore_errors=True)
         acc.save_state(str(tmp))
+        acc.wait_for_everyone()  # every rank's random-state file is in tmp before it is renamed
         if acc.is_main_process:
             (tmp / "DONE").write_text("ok")
             shutil.rmtree(target, ignore_errors=True)
