@@ -89,7 +89,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from arabic_ie.model.batch import main as batch_main
+    from arabic_ie.predict import main as batch_main
 
     return batch_main(args)
 
@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("predict", help="tag a file (streaming, resumable)")
-    from arabic_ie.model.batch import add_arguments
+    from arabic_ie.predict import add_arguments
 
     add_arguments(p)
     p.set_defaults(func=cmd_predict)

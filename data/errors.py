@@ -31,3 +31,7 @@ class CorpusError(ValueError):
     @property
     def line(self) -> int:
         return self.problem.line
+
+
+class BatchError(Exception):
+    """A problem that stops a batch run before or between chunks (exit code 2), with a plain message."""

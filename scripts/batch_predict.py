@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Tag a file with a trained arabic-ie model, streaming and resumable; the same as
-``arabic-ie predict`` (see :mod:`arabic_ie.model.batch` for the options and output)."""
+``arabic-ie predict`` (see :mod:`arabic_ie.predict` for the options, :mod:`arabic_ie.model.batch` for the run)."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ import sys
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from arabic_ie.model.batch import add_arguments, main  # noqa: E402
+from arabic_ie.predict import add_arguments, main  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -18,6 +18,8 @@ from arabic_ie.data.errors import Problem
 from arabic_ie.data.formats import read_corpus
 from arabic_ie.data.jsonl import read_jsonl
 from arabic_ie.data.text import split_words
+from arabic_ie import predict
+from arabic_ie.data import batch_sinks
 from arabic_ie.model import batch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,8 +59,8 @@ def subprocess_env() -> dict[str, str]:
 
 def run_predict(*argv: str) -> int:
     """``batch.main`` with the same parser the script builds."""
-    parser = batch.add_arguments(argparse.ArgumentParser())
-    return batch.main(parser.parse_args(["--no-progress", *argv]))
+    parser = predict.add_arguments(argparse.ArgumentParser())
+    return predict.main(parser.parse_args(["--no-progress", *argv]))
 
 
 def write_lines(path: Path, lines: list[bytes | str]) -> Path:
@@ -160,7 +162,7 @@ def test_long_document_is_tagged_to_its_end(tiny_model_dir, tmp_path):
     tenths = {10 * e["start"] // len(text) for e in record["entities"]}
     assert tenths == set(range(10))  # and all along it: no window was lost
     [back] = read_jsonl(out)
-    block = batch.conll_block(back)  # every word of the text gets a tag
+    block = batch_sinks.conll_block(back)  # every word of the text gets a tag
     assert len(block.strip().split("\n")) == len(split_words(text)) == 3200
 
 
@@ -238,9 +240,9 @@ def test_conll_resume_after_partial_write(tiny_model_dir, tmp_path):
 
 
 def test_committed_prefix():
-    assert batch.committed_prefix(0, []) == (0, 0)
-    assert batch.committed_prefix(3, [1]) == (4, 3)
-    assert batch.committed_prefix(1, [1, 2, 5]) == (3, 1)  # error 5 was written ahead of its chunk's blocks
+    assert batch_sinks.committed_prefix(0, []) == (0, 0)
+    assert batch_sinks.committed_prefix(3, [1]) == (4, 3)
+    assert batch_sinks.committed_prefix(1, [1, 2, 5]) == (3, 1)  # error 5 was written ahead of its chunk's blocks
 
 
 def test_stdin_to_stdout_and_cli(tiny_model_dir, tmp_path):
@@ -272,8 +274,9 @@ def test_clear_errors(tiny_model_dir, tmp_path, capsys):
     assert "missing.txt" in capsys.readouterr().err
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", "-", "--resume") == 2
     assert "stdout" in capsys.readouterr().err
-    out.write_text("".join(f'{{"id": "line-{n}", "text": "a"}}\n' for n in range(1, 11)),
-                   encoding="utf-8")  # more records than the input has
+    texts = [*SENTENCES, *["a"] * 6]  # more records than the input has, the first ones its own
+    out.write_text("".join(json.dumps({"id": f"line-{n}", "text": t}, ensure_ascii=False) + "\n"
+                           for n, t in enumerate(texts, 1)), encoding="utf-8")
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--resume") == 2
     assert "holds 10 records" in capsys.readouterr().err
 
