@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
@@ -35,8 +36,14 @@ def _fsync_append(handle: IO[bytes], data: bytes) -> None:
     of state behind (a partial tail, if the kill hits the write, is cut at resume)."""
     handle.write(data)
     handle.flush()
-    if not _is_std(handle):
-        os.fsync(handle.fileno())
+    if not _is_std(handle) and stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        os.fsync(handle.fileno())  # a device or pipe (--output /dev/null) cannot be synced
+
+
+def is_device(path: str) -> bool:
+    """Whether ``path`` exists and is not a regular file (``/dev/null``, a FIFO): such an output
+    is written straight through, without a side file, resume or lock."""
+    return path != STDIO and os.path.exists(path) and not os.path.isfile(path)
 
 
 def _is_std(handle: IO[bytes] | None) -> bool:
@@ -179,7 +186,7 @@ class ConllSink:
 
     def __init__(self, path: str):
         self.path = path
-        self.errors_path = STDIO if path == STDIO else f"{path}.errors.jsonl"
+        self.errors_path = STDIO if path == STDIO or is_device(path) else f"{path}.errors.jsonl"
         self.handle: IO[bytes] | None = None
         self.error_handle: IO[bytes] | None = None
         self.document: Any = None

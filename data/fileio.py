@@ -77,6 +77,10 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[str]]:
         sys.stdout.flush()
         return
     path = Path(path)
+    if path.exists() and not path.is_file():  # /dev/null, a FIFO: no temporary file beside it
+        with open(path, mode, encoding="utf-8", newline="\n") as handle:
+            yield handle
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 
 from arabic_ie.data.batch_items import (STDIO, Item, check_not_input, check_readable, count_lines, input_format,
                                         output_format, read_items)
-from arabic_ie.data.batch_sinks import ConllSink, LineSink, make_sink
+from arabic_ie.data.batch_sinks import ConllSink, LineSink, is_device, make_sink
 from arabic_ie.data.errors import BatchError
 from arabic_ie.data.locks import exclusive_lock
 from arabic_ie.data.records import Record
@@ -104,8 +104,8 @@ def run(args: PredictOptions) -> Summary:
     """Tag ``args.input`` into ``args.output`` chunk by chunk (see the module docstring)."""
     from tqdm.auto import tqdm
 
-    if args.resume and args.output == STDIO:
-        raise BatchError("--resume needs an output file; stdout cannot be resumed")
+    if args.resume and (args.output == STDIO or is_device(args.output)):
+        raise BatchError(f"--resume needs an output file; {args.output!r} cannot be resumed")
     check_readable(args.input)
     check_not_input(args.input, args.output)
     in_format = input_format(args.input, args.input_format)

@@ -59,3 +59,24 @@ def tiny_model_dir(tmp_path_factory, sample_records) -> Path:
                                    train, tiny=TinyConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1,
                                                           num_attention_heads=2, intermediate_size=64))
     return save_model(model, tokenizer, tmp_path_factory.mktemp("models") / "tiny")
+
+
+@pytest.fixture
+def device_output(tmp_path):
+    """A path that is not a regular file, like ``/dev/null``: a FIFO drained by a thread. (Tests
+    never write to the real ``/dev/null``: code that renames a temporary file over its output
+    would replace it, for every process on the machine, when run as root.)"""
+    import threading
+
+    path = tmp_path / "device"
+    os.mkfifo(path)
+    received: list[bytes] = []
+
+    def drain() -> None:
+        while True:  # one writer after another, until the test ends
+            with open(path, "rb") as handle:
+                received.append(handle.read())
+
+    threading.Thread(target=drain, daemon=True).start()
+    yield path
+    assert path.exists() and not path.is_file(), "the device was replaced by a regular file"

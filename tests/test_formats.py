@@ -3,6 +3,7 @@ real ANERcorp and Wojood files."""
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from arabic_ie.data.formats import FORMATS, detect_format, read_corpus, write_co
 from arabic_ie.data.oneie import read_oneie, write_oneie
 from arabic_ie.data.records import Event, Record, Span
 from arabic_ie.data.text import split_words
+
+from conftest import SAMPLE
 
 # --- hand-made records ---------------------------------------------------------------------------
 
@@ -468,3 +471,13 @@ def test_bio_repairs_are_reported_with_file_and_line_on_stderr(tmp_path):
 
     problems = validate_file(source)  # and validate calls it a problem, with the same line
     assert [(p.line, "I-LOC with no B-LOC" in p.message) for p in problems] == [(3, True)]
+
+
+def test_writing_to_a_device(sample_records, device_output):
+    """``--output /dev/null`` and the like: written straight through, never renamed over."""
+    from arabic_ie.cli import main
+    from arabic_ie.data.formats import write_corpus
+
+    assert write_corpus(sample_records["dev"], device_output, format="jsonl") == 51
+    assert main(["convert", str(SAMPLE / "dev.jsonl"), str(device_output), "--output-format", "conll"]) == 0
+    assert not [p for p in device_output.parent.iterdir() if p != device_output]  # no temporary file left
