@@ -12,6 +12,13 @@ from typing import IO, Iterator
 from .errors import CorpusError, Problem
 
 
+def current_umask() -> int:
+    """The process umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def same_file(a: str | Path, b: str | Path) -> bool:
     """Whether two paths name one file (same device and inode, so symlinks and hard links count):
     writing an output over its own input would destroy the input before it is read."""
@@ -83,6 +90,7 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[str]]:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600; the output gets what open() would
     try:
         with os.fdopen(fd, mode, encoding="utf-8", newline="\n") as handle:
             yield handle

@@ -481,3 +481,17 @@ def test_writing_to_a_device(sample_records, device_output):
     assert write_corpus(sample_records["dev"], device_output, format="jsonl") == 51
     assert main(["convert", str(SAMPLE / "dev.jsonl"), str(device_output), "--output-format", "conll"]) == 0
     assert not [p for p in device_output.parent.iterdir() if p != device_output]  # no temporary file left
+
+
+def test_outputs_respect_the_umask(tmp_path, sample_records, tiny_model_dir):
+    from arabic_ie.model.tagger import JointTagger
+
+    old = os.umask(0o022)
+    try:
+        write_corpus(sample_records["dev"], tmp_path / "out.conll")
+        JointTagger.from_pretrained(tiny_model_dir, device="cpu").save_pretrained(tmp_path / "model")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.conll").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "model").stat().st_mode & 0o777 == 0o755  # another user can load the model
+    assert all(p.stat().st_mode & 0o777 == 0o644 for p in (tmp_path / "model").iterdir())
