@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from .errors import BatchError
 from .fileio import decode_line, iter_raw_lines, same_file
 from .formats import CONLL_EXTENSIONS, FORMATS, detect_format, read_corpus
-from .jsonl import load_json_object
+from .jsonl import JSON_ARRAY_MESSAGE, is_json_array, load_json_object
 from .records import Record
 
 INPUT_FORMATS = FORMATS  # text, jsonl and conll are the usual ones; doccano/oneie read strictly too
@@ -67,6 +67,8 @@ def read_text_items(path: str) -> Iterator[Item]:
 def read_jsonl_items(path: str) -> Iterator[Item]:
     """Native JSON lines, each parsed on its own so one bad line costs one error record."""
     for index, (number, raw) in enumerate(iter_raw_lines(path)):
+        if index == 0 and is_json_array(raw.decode("utf-8", "replace")):
+            raise BatchError(f"{path}: {JSON_ARRAY_MESSAGE}")
         yield _jsonl_item(index, number, raw)
 
 

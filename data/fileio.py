@@ -42,8 +42,25 @@ def iter_raw_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
             stream.close()
 
 
+def check_input_file(path: str | Path) -> None:
+    """:class:`CorpusError` naming a missing input file, or a folder given as one, as such
+    (instead of "cannot tell the format" or a bare errno); ``-`` (stdin) passes."""
+    if str(path) == "-":
+        return
+    if not os.path.exists(path):
+        raise CorpusError(path, 0, "no such file" + ("" if Path(path).parent.exists()
+                                                     else f" (not even the folder {str(Path(path).parent)!r})"))
+    if os.path.isdir(path):
+        raise CorpusError(path, 0, "is a folder, not a file (name the files inside it)")
+
+
+BINARY_MESSAGE = "a binary file (it holds NUL bytes), not UTF-8 text"
+
+
 def decode_line(raw: bytes) -> str:
     """Strict UTF-8; ``ValueError`` saying where a line of another encoding breaks."""
+    if b"\0" in raw:
+        raise ValueError(BINARY_MESSAGE)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -57,19 +74,25 @@ def iter_lines(path: str | Path, problems: list[Problem] | None = None) -> Itera
     A line that is not UTF-8 (a file with mixed encodings, say) raises :class:`CorpusError`, or is
     reported to ``problems`` and skipped when a list is given. An empty file is an error too.
     """
-    seen_any = False
+    check_input_file(path)
+    seen_any = undecodable = False
     for number, raw in iter_raw_lines(path):
         try:
             line = decode_line(raw)
         except ValueError as err:
             if problems is None:
                 raise CorpusError(path, number, str(err)) from None
+            if not seen_any and str(err) == BINARY_MESSAGE:  # one problem, not one per "line"
+                problems.append(Problem(str(path), 0, BINARY_MESSAGE))
+                return
             problems.append(Problem(str(path), number, str(err)))
+            undecodable = True
             continue
         seen_any = seen_any or bool(line.strip())
         yield number, line
     if not seen_any:
-        problem = Problem(str(path), 0, "the file is empty")
+        message = "no line is valid UTF-8 (another encoding?)" if undecodable else "the file is empty"
+        problem = Problem(str(path), 0, message)
         if problems is None:
             raise CorpusError(problem.path, 0, problem.message)
         problems.append(problem)

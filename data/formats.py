@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Iterator
 from .conll import read_conll, write_conll
 from .doccano import read_doccano, write_doccano
 from .errors import Problem
-from .fileio import atomic_open, iter_lines
+from .fileio import atomic_open, check_input_file, iter_lines
 from .jsonl import read_jsonl, write_jsonl
 from .oneie import read_oneie, write_oneie
 from .records import Record
@@ -71,6 +71,7 @@ _WRITERS: dict[str, Callable[..., int]] = {
 
 def _first_lines(path: str | Path, n: int) -> list[str]:
     """The first ``n`` non-empty lines, leniently decoded (detection only; readers are strict)."""
+    check_input_file(path)
     lines: list[str] = []
     with open(path, "rb") as handle:
         for raw in handle:
@@ -124,6 +125,7 @@ def detect_format(path: str | Path) -> str:
     if suffix in JSON_EXTENSIONS:
         first = _first_lines(path, 1)
         return _sniff_json(first[0]) if first else "jsonl"
+    check_input_file(path)  # a missing file or a folder is named as such, not as a format problem
     raise ValueError(f"cannot tell the format of {str(path)!r} from its extension; "
                      f"pass format= one of {', '.join(FORMATS)}")
 

@@ -21,6 +21,14 @@ def load_json_object(line: str) -> dict:
     return obj
 
 
+JSON_ARRAY_MESSAGE = "this is a JSON array; JSON lines need one object per line"
+
+
+def is_json_array(first_line: str) -> bool:
+    """Whether the first line of a file opens a JSON array (``[`` or ``[{...}, ...]``)."""
+    return first_line.lstrip("\ufeff \t").startswith("[")
+
+
 def parse_record_line(line: str) -> Record:
     """Parse one native JSON line; raises ``ValueError`` with a plain-language message."""
     return Record.from_dict(load_json_object(line))
@@ -30,9 +38,16 @@ def read_json_lines(path: str | Path, parse: Callable[[str], Record],
                     problems: list[Problem] | None = None) -> Iterator[Record]:
     """Stream the records of any one-JSON-object-per-line format through ``parse``; a bad line
     raises :class:`CorpusError` or, with ``problems``, is reported and skipped."""
+    first = True
     for number, line in iter_lines(path, problems):
         if not line.strip():
             continue
+        if first and is_json_array(line):  # one clear problem, not one "bad JSON" per line
+            if problems is None:
+                raise CorpusError(path, number, JSON_ARRAY_MESSAGE)
+            problems.append(Problem(str(path), number, JSON_ARRAY_MESSAGE))
+            return
+        first = False
         try:
             yield parse(line)
         except ValueError as err:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import Problem
-from .fileio import iter_lines
+from .errors import CorpusError, Problem
+from .fileio import check_input_file, iter_lines
 from .formats import detect_format, read_corpus
-from .jsonl import parse_record_line
+from .jsonl import JSON_ARRAY_MESSAGE, is_json_array, parse_record_line
 from .records import Record, Span
 from .schema import LabelSchema
 from .text import is_word_char, split_words
@@ -94,8 +94,12 @@ def validate_file(path: str | Path, format: str | None = None, schema: LabelSche
     """All problems of a file. Native JSONL problems name the line; other formats name the
     record id (a CoNLL sentence spans many lines), with its reader's own line numbers for
     reading problems."""
-    format = format or detect_format(path)
     problems: list[Problem] = []
+    try:
+        check_input_file(path)
+    except CorpusError as err:
+        return [err.problem]
+    format = format or detect_format(path)
     if format == "conll":
         options.setdefault("repair", False)
     try:
@@ -114,9 +118,14 @@ def _numbered_records(path: str | Path, format: str, problems: list[Problem],
     if format != "jsonl":
         yield from ((0, record) for record in read_corpus(path, format, problems=problems, **options))
         return
+    first = True
     for number, text in iter_lines(path, problems):
         if not text.strip():
             continue
+        if first and is_json_array(text):
+            problems.append(Problem(str(path), number, JSON_ARRAY_MESSAGE))
+            return
+        first = False
         try:
             yield number, parse_record_line(text)
         except ValueError as err:

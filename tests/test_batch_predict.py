@@ -361,3 +361,12 @@ def test_output_to_a_device(tiny_model_dir, tmp_path, device_output, out_format)
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(device_output),
                        "--output-format", out_format) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["device", "in.txt"]
+
+
+def test_a_json_array_input_is_one_clear_error(tiny_model_dir, tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps([{"id": str(k), "text": s} for k, s in enumerate(SENTENCES)], ensure_ascii=False),
+                      encoding="utf-8")
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output",
+                       str(tmp_path / "out.jsonl")) == 2
+    assert "this is a JSON array; JSON lines need one object per line" in capsys.readouterr().err

@@ -282,7 +282,7 @@ def test_detect_format(tmp_path: Path) -> None:
     assert detect_format(write_bytes(tmp_path / "d.jsonl", '{"id": 1, "text": "x", "entities": []}\n')) == "jsonl"
     assert detect_format(write_bytes(tmp_path / "e.jsonl", '{"id": 1, "text": "x", "relations": []}\n')) == "doccano"
     with pytest.raises(ValueError, match="pass format="):
-        detect_format(tmp_path / "f.xml")
+        detect_format(write_bytes(tmp_path / "f.xml", "<doc/>\n"))  # a missing file is "no such file"
 
 
 def test_unknown_format_and_option(tmp_path: Path) -> None:

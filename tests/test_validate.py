@@ -106,3 +106,34 @@ def test_overlapping_spans_in_training_data_follow_the_policy_and_are_reported(t
     assert any("Destination argument" in m for m in warned)
     example = record_to_word_example(Record.from_dict(OVERLAPPING))  # the API path: valid BIO too
     assert example["entity_tags"] == ["O", "O", "B-ORG", "I-ORG", "I-ORG", "O", "B-TIME", "O"]
+
+
+def test_a_json_array_file_is_one_clear_problem(tmp_path):
+    array = tmp_path / "a.jsonl"
+    array.write_text("[\n" + ",\n".join(json.dumps(GOOD, ensure_ascii=False) for _ in range(50)) + "\n]\n",
+                     encoding="utf-8")
+    problems = validate_file(array)
+    assert [(p.line, p.message) for p in problems] == [
+        (1, "this is a JSON array; JSON lines need one object per line")]
+    one_line = tmp_path / "b.json"
+    one_line.write_text(json.dumps([GOOD, GOOD], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [p.message for p in validate_file(one_line)] == ["this is a JSON array; JSON lines need one object per line"]
+
+
+def test_binary_folder_and_missing_files_are_named_as_such(tmp_path, capsys):
+    binary = tmp_path / "model.jsonl"
+    binary.write_bytes(b"\x00\x01\x02PK\x03\x04" * 300 + b"\n\xff\xfe\x00\n" * 20)
+    assert [p.message for p in validate_file(binary)] == ["a binary file (it holds NUL bytes), not UTF-8 text"]
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("d\xe9j\xe0 vu\n".encode("latin-1"))
+    messages = [p.message for p in validate_file(latin)]
+    assert "the file is empty" not in messages and "no line is valid UTF-8 (another encoding?)" in messages
+    folder = tmp_path / "corpus.conll"
+    folder.mkdir()
+    assert [str(p) for p in validate_file(folder)] == [f"{folder}: is a folder, not a file (name the files inside it)"]
+    assert [str(p) for p in validate_file(tmp_path / "nope.conll")] == [f"{tmp_path / 'nope.conll'}: no such file"]
+    assert [str(p) for p in validate_file(tmp_path / "nope.xyz")] == [f"{tmp_path / 'nope.xyz'}: no such file"]
+    assert main(["convert", str(tmp_path / "nope.conll"), str(tmp_path / "out.jsonl")]) == 2
+    assert f"{tmp_path / 'nope.conll'}: no such file" in capsys.readouterr().err
+    assert main(["stats", str(folder)]) == 2
+    assert "is a folder, not a file" in capsys.readouterr().err
