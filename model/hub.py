@@ -127,6 +127,9 @@ def load_model_and_tokenizer(name_or_path: str, revision: str | None = None,
         raise ModelLoadError(f"model {where}: no such folder, and not a hub repo id (ORG/NAME)")
     try:
         folder = _local_folder(name_or_path, revision, hub_kwargs)
+        broken = broken_model_files(folder)
+        if broken:
+            raise ModelLoadError(f"model {where}: {'; '.join(broken)}")
         missing = check_model_folder(folder)
         if missing:
             raise ModelLoadError(f"model {where}: not an arabic-ie model folder; missing: {'; '.join(missing)}")
@@ -175,6 +178,57 @@ def check_model_folder(model_dir: str | Path) -> list[str]:
     if not any((folder / name).is_file() for name in TOKENIZER_VOCAB_FILES):
         missing.append(" or ".join(TOKENIZER_VOCAB_FILES) + " (the tokenizer vocabulary)")
     return missing
+
+
+def broken_model_files(model_dir: str | Path) -> list[str]:
+    """What is wrong with the config and weight files that are there (a truncated copy, an
+    empty file, a config that is not JSON), each naming the file: transformers reports these as
+    a SafetensorError, a C++ traceback or "model_type ... found None"."""
+    folder = Path(model_dir)
+    problems = []
+    config_file = folder / "config.json"
+    if config_file.is_file():
+        try:
+            config = json.loads(config_file.read_text(encoding="utf-8"))
+            if not isinstance(config, dict):
+                problems.append(f"{config_file} is not a JSON object")
+        except UnicodeDecodeError:
+            problems.append(f"{config_file} is not UTF-8 text (a broken file)")
+        except ValueError as err:
+            problems.append(f"{config_file} is not valid JSON ({getattr(err, 'msg', err)} at line "
+                            f"{getattr(err, 'lineno', '?')} column {getattr(err, 'colno', '?')}): "
+                            "a broken or truncated copy")
+    weights = folder / "model.safetensors"
+    if weights.is_file():
+        problem = safetensors_problem(weights)
+        if problem:
+            problems.append(f"{weights} {problem}: copy or save the model again")
+    return problems
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """Why a ``.safetensors`` file cannot be whole (None when its header and size agree): the
+    format is an 8-byte header length, a JSON header with each tensor's byte range, the data."""
+    size = path.stat().st_size
+    if size == 0:
+        return "is empty"
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        if len(head) < 8:
+            return f"is truncated ({size} bytes)"
+        length = int.from_bytes(head, "little")
+        if length > 100_000_000 or 8 + length > size:
+            return f"is truncated or not a safetensors file ({size} bytes; its header claims {length})"
+        try:
+            header = json.loads(handle.read(length))
+        except ValueError:
+            return "is not a safetensors file (its header is not JSON)"
+    ends = [entry["data_offsets"][1] for key, entry in header.items()
+            if key != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry]
+    needed = 8 + length + max(ends, default=0)
+    if size < needed:
+        return f"is truncated ({size} of {needed} bytes)"
+    return None
 
 
 def _is_uploaded(path: Path, folder: Path) -> bool:
