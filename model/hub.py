@@ -115,6 +115,29 @@ def _local_folder(name_or_path: str, revision: str | None, hub_kwargs: dict[str,
     return snapshot_download(name_or_path, revision=revision, allow_patterns=DOWNLOAD_PATTERNS, **download)
 
 
+def looks_like_a_path(name: str) -> bool:
+    """Whether a model name that does not exist was meant as a local folder, not a hub repo
+    id: it starts with ``.``, ``/`` or ``~``, has more than one separator, or its parent folder
+    exists (``outputs/modle`` when ``outputs/`` is there)."""
+    if name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name:
+        return True
+    parent = Path(name).parent
+    return str(parent) not in ("", ".") and parent.is_dir()
+
+
+def _near_misses(name: str) -> str:
+    """`` (did you mean ...?)`` naming folders beside it with a close name, when there are any."""
+    import difflib
+
+    path = Path(name).expanduser()
+    parent = path.parent
+    if not parent.is_dir():
+        return f" (nor its parent folder {str(parent)!r})"
+    siblings = [p.name for p in parent.iterdir() if p.is_dir()]
+    close = difflib.get_close_matches(path.name, siblings, n=3)
+    return f" (did you mean {', '.join(repr(str(parent / c)) for c in close)}?)" if close else ""
+
+
 def load_model_and_tokenizer(name_or_path: str, revision: str | None = None,
                              **hub_kwargs: Any) -> tuple[ArabicIEModel, Any]:
     """Load from a local folder, or download (and cache) from the hub; offline mode, or a hub that
@@ -123,7 +146,9 @@ def load_model_and_tokenizer(name_or_path: str, revision: str | None = None,
     from huggingface_hub.errors import HFValidationError
 
     where = f"{name_or_path!r}" + (f" at revision {revision!r}" if revision else "")
-    if not Path(name_or_path).exists() and ("/" not in name_or_path or name_or_path.startswith((".", "/"))):
+    if not Path(name_or_path).exists() and looks_like_a_path(name_or_path):
+        raise ModelLoadError(f"model {where}: no such folder{_near_misses(name_or_path)}")
+    if not Path(name_or_path).exists() and "/" not in name_or_path:
         raise ModelLoadError(f"model {where}: no such folder, and not a hub repo id (ORG/NAME)")
     try:
         folder = _local_folder(name_or_path, revision, hub_kwargs)

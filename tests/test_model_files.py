@@ -43,3 +43,18 @@ def test_a_broken_model_file_is_named(tiny_model_dir, tmp_path, capsys, name, cu
     assert main(["eval", "--model", str(folder), "--data", str(SAMPLE / "dev.jsonl")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1]
+
+
+def test_a_mistyped_local_folder_is_a_missing_folder_not_a_hub_id(tiny_model_dir, tmp_path, monkeypatch):
+    from arabic_ie.model.hub import looks_like_a_path
+
+    (tmp_path / "outputs").mkdir()
+    shutil.copytree(tiny_model_dir, tmp_path / "outputs" / "model")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelLoadError, match=re.escape("model 'outputs/modle': no such folder "
+                                                       "(did you mean 'outputs/model'?)")):
+        JointTagger.from_pretrained("outputs/modle")
+    with pytest.raises(ModelLoadError, match="no such folder"):
+        JointTagger.from_pretrained("runs/demo/model")
+    assert looks_like_a_path("./model") and looks_like_a_path("a/b/c") and looks_like_a_path("outputs/x")
+    assert not looks_like_a_path("aubmindlab/bert-base-arabertv02")  # no such local folder: a hub id
