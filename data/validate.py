@@ -14,9 +14,9 @@ from .errors import CorpusError, Problem
 from .fileio import check_input_file, iter_lines
 from .formats import detect_format, read_corpus
 from .jsonl import JSON_ARRAY_MESSAGE, is_json_array, parse_record_line
-from .records import Record, Span
+from .records import Event, Record, Span
 from .schema import LabelSchema
-from .text import is_word_char, split_words
+from .text import is_word_char, split_sentences, split_words
 
 #: The schema of ``annotation-guidelines.md``, which every corpus the project ships follows.
 GUIDELINES_SCHEMA = LabelSchema(
@@ -61,6 +61,17 @@ def overlaps(spans: Iterable[Span], what: str, text: str) -> list[str]:
             for k, a in enumerate(ordered) for b in ordered[k + 1:] if b.start < a.end]
 
 
+def outside_sentence(record: Record, event: Event) -> list[str]:
+    """Arguments that are not in the sentence of their trigger: the guidelines take arguments
+    from the trigger's sentence only."""
+    sentence = next(((a, b) for a, b in split_sentences(record.text) if a <= event.trigger.start < b), None)
+    if sentence is None:
+        return []
+    return [f"{arg.label} argument {record.text[arg.start:arg.end]!r} of {event.type} is outside the sentence "
+            f"of its trigger {record.text[event.trigger.start:event.trigger.end]!r}"
+            for arg in event.arguments if arg.start < sentence[0] or arg.end > sentence[1]]
+
+
 def record_problems(record: Record, schema: LabelSchema | None = None) -> list[str]:
     """Everything wrong with one well-formed record, as plain messages."""
     words = split_words(record.text)
@@ -74,6 +85,7 @@ def record_problems(record: Record, schema: LabelSchema | None = None) -> list[s
         for argument in event.arguments:
             problems += span_problems(record, argument, f"{argument.label} argument of {event.type}", starts, ends)
         problems += overlaps(event.arguments, f"arguments of {event.type}:", record.text)
+        problems += outside_sentence(record, event)
     problems += overlaps([e.trigger for e in record.events or []], "triggers", record.text)
     if schema is not None:
         for entity in record.entities:

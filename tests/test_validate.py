@@ -137,3 +137,15 @@ def test_binary_folder_and_missing_files_are_named_as_such(tmp_path, capsys):
     assert f"{tmp_path / 'nope.conll'}: no such file" in capsys.readouterr().err
     assert main(["stats", str(folder)]) == 2
     assert "is a folder, not a file" in capsys.readouterr().err
+
+
+def test_an_argument_outside_its_triggers_sentence_is_a_problem(tmp_path):
+    text = "التقى الصفدي نظيره في عمّان أمس. وقال الوزير إن القاهرة ترحب."
+    record = {"id": "s", "text": text, "entities": [],
+              "events": [{"type": "Contact:Meet", "trigger": {"start": 0, "end": 5},
+                          "arguments": [{"start": 6, "end": 12, "role": "Entity"},
+                                        {"start": text.index("القاهرة"), "end": text.index("القاهرة") + 7,
+                                         "role": "Place"}]}]}
+    path = write_lines(tmp_path / "s.jsonl", [json.dumps(record, ensure_ascii=False)])
+    assert [p.message for p in validate_file(path, schema=GUIDELINES_SCHEMA)] == [
+        "Place argument 'القاهرة' of Contact:Meet is outside the sentence of its trigger 'التقى'"]
