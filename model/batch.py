@@ -8,6 +8,7 @@ The options and exit codes are the Face's (:mod:`arabic_ie.predict`).
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 from dataclasses import dataclass
@@ -100,6 +101,26 @@ class Summary:
     resumed: int = 0
 
 
+@contextlib.contextmanager
+def library_progress_bars(enabled: bool) -> Iterator[None]:
+    """Let transformers and huggingface_hub draw their bars (loading weights, downloading) only
+    when progress is wanted: ``--no-progress`` means no bar at all."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.is_progress_bar_enabled(), not are_progress_bars_disabled()
+    if not enabled:
+        hf_logging.disable_progress_bar()
+        disable_progress_bars()
+    try:
+        yield
+    finally:
+        if before[0]:
+            hf_logging.enable_progress_bar()
+        if before[1]:
+            enable_progress_bars()
+
+
 def run(args: PredictOptions) -> Summary:
     """Tag ``args.input`` into ``args.output`` chunk by chunk (see the module docstring)."""
     from tqdm.auto import tqdm
@@ -111,11 +132,12 @@ def run(args: PredictOptions) -> Summary:
     in_format = input_format(args.input, args.input_format)
     out_format = output_format(args.output, args.output_format)
     with exclusive_lock(args.output, "--output"):  # a second run on this output fails here, at once
-        tagger = load_tagger(args.model, args.revision, args.device, args.quantize)  # before touching output
+        progress = sys.stderr.isatty() if args.progress is None else args.progress
+        with library_progress_bars(progress):
+            tagger = load_tagger(args.model, args.revision, args.device, args.quantize)  # before touching output
         sink = make_sink(args.output, out_format)
         done = sink.start(args.resume)
         items = read_items(args.input, in_format)
-        progress = sys.stderr.isatty() if args.progress is None else args.progress
         total = count_lines(args.input) if progress and in_format in ("text", "jsonl") else None
         try:
             skip_done(items, done, sink)

@@ -370,3 +370,12 @@ def test_a_json_array_input_is_one_clear_error(tiny_model_dir, tmp_path, capsys)
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output",
                        str(tmp_path / "out.jsonl")) == 2
     assert "this is a JSON array; JSON lines need one object per line" in capsys.readouterr().err
+
+
+def test_no_progress_means_no_bar_at_all(tiny_model_dir, tmp_path, capsys):
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output",
+                       str(tmp_path / "out.jsonl")) == 0  # run_predict passes --no-progress
+    err = capsys.readouterr().err
+    assert "Loading weights" not in err and "it/s" not in err and "%|" not in err
+    assert err.startswith("arabic-ie predict: 4 records")
