@@ -46,6 +46,16 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def resume_command(argv: list[str] | None = None) -> str:
+    """This run's command line with ``--resume`` (added when missing), ready to paste."""
+    import shlex
+
+    argv = list(sys.argv if argv is None else argv)
+    program = "arabic-ie" if argv and argv[0].endswith(("arabic-ie", "cli.py")) else "python " + shlex.quote(argv[0])
+    rest = argv[1:] + ([] if "--resume" in argv else ["--resume"])
+    return f"{program} {shlex.join(rest)}"
+
+
 def options_from(args: argparse.Namespace) -> "PredictOptions":
     """The loop's options from parsed arguments (the names are the same)."""
     from arabic_ie.model.batch import PredictOptions
@@ -56,7 +66,7 @@ def options_from(args: argparse.Namespace) -> "PredictOptions":
 
 def main(args: argparse.Namespace) -> int:
     """Run and report; exit code 0 (error records included), 2 when the run cannot go on."""
-    from arabic_ie.data.errors import BatchError, CorpusError
+    from arabic_ie.data.errors import BatchError, CorpusError, OutputWriteError
     from arabic_ie.data.locks import LockedError
     from arabic_ie.model.batch import limit_allocator_caching, run
     from arabic_ie.model.hub import ModelLoadError
@@ -64,6 +74,9 @@ def main(args: argparse.Namespace) -> int:
     limit_allocator_caching()
     try:
         summary = run(options_from(args))
+    except OutputWriteError as err:
+        print(f"{PROG}: error: {err}; make room and continue with:\n  {resume_command()}", file=sys.stderr)
+        return 2
     except (BatchError, CorpusError, ModelLoadError, LockedError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2

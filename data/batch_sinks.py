@@ -34,10 +34,13 @@ from .text import split_words
 def _fsync_append(handle: IO[bytes], data: bytes) -> None:
     """Append whole lines and force them to disk, so a kill never leaves less than a full chunk
     of state behind (a partial tail, if the kill hits the write, is cut at resume)."""
-    handle.write(data)
-    handle.flush()
-    if not _is_std(handle) and stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-        os.fsync(handle.fileno())  # a device or pipe (--output /dev/null) cannot be synced
+    try:
+        handle.write(data)
+        handle.flush()
+        if not _is_std(handle) and stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            os.fsync(handle.fileno())  # a device or pipe (--output /dev/null) cannot be synced
+    except OSError as err:  # name the file: a full disk's error has no file name
+        raise OSError(err.errno, err.strerror, getattr(handle, "name", None)) from None
 
 
 def is_device(path: str) -> bool:

@@ -35,3 +35,8 @@ class CorpusError(ValueError):
 
 class BatchError(Exception):
     """A problem that stops a batch run before or between chunks (exit code 2), with a plain message."""
+
+
+class OutputWriteError(BatchError):
+    """Writing the output failed (a full disk, a file-size limit); what was written before is
+    complete, so the same command with ``--resume`` continues once there is room."""

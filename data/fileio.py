@@ -12,6 +12,40 @@ from typing import IO, Iterator
 from .errors import CorpusError, Problem
 
 
+def why_writing_failed(err: BaseException, folder: str | Path) -> str:
+    """A plain reason for a failed write: the disk is full, a quota or a file-size limit was
+    reached, or (when the library gave no errno, as torch's C++ writer does) which of those the
+    machine shows now."""
+    import errno
+    import resource
+    import shutil
+
+    import re
+
+    code = getattr(err, "errno", None)
+    found = re.search(r"os error (\d+)", str(err))  # safetensors' Rust I/O errors carry it in the text
+    if code is None and found:
+        code = int(found.group(1))
+    if code == errno.ENOSPC:
+        return "the disk is full"
+    if code == errno.EDQUOT:
+        return "the disk quota is exceeded"
+    if code == errno.EFBIG:
+        return "the file-size limit (ulimit -f) was reached"
+    with contextlib.suppress(OSError, ValueError):
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit != resource.RLIM_INFINITY:
+            return f"the file-size limit (ulimit -f) of {limit} bytes was reached, or the disk is full"
+    with contextlib.suppress(OSError):
+        target = Path(folder)
+        while not target.exists() and target != target.parent:
+            target = target.parent
+        if shutil.disk_usage(target).free < 16 << 20:
+            return "the disk is full"
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    return f"writing failed ({first[:200]})"
+
+
 def current_umask() -> int:
     """The process umask (read by setting it and setting it back)."""
     mask = os.umask(0o022)

@@ -17,7 +17,8 @@ from typing import Any, Iterator, Sequence
 from arabic_ie.data.batch_items import (STDIO, Item, check_not_input, check_readable, count_lines, input_format,
                                         output_format, read_items)
 from arabic_ie.data.batch_sinks import ConllSink, LineSink, is_device, make_sink
-from arabic_ie.data.errors import BatchError
+from arabic_ie.data.errors import BatchError, OutputWriteError
+from arabic_ie.data.fileio import why_writing_failed
 from arabic_ie.data.locks import exclusive_lock
 from arabic_ie.data.records import Record
 
@@ -145,7 +146,14 @@ def run(args: PredictOptions) -> Summary:
             with tqdm(total=total, initial=done, unit="doc", desc="predict", file=sys.stderr,
                       disable=not progress, dynamic_ncols=True) as bar:
                 for chunk in chunked(items, args.batch_size, args.batch_size - done % args.batch_size):
-                    sink.write(predict_chunk(tagger, chunk, args.batch_size, args.sentence_split))
+                    results = predict_chunk(tagger, chunk, args.batch_size, args.sentence_split)
+                    try:
+                        sink.write(results)
+                    except OSError as err:
+                        where = err.filename or args.output
+                        raise OutputWriteError(
+                            f"cannot write {where}: {why_writing_failed(err, where)}. The {summary.records} "
+                            f"records before this chunk are complete in {args.output}") from None
                     summary.records += len(chunk)
                     bar.update(len(chunk))
         finally:

@@ -379,3 +379,33 @@ def test_no_progress_means_no_bar_at_all(tiny_model_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Loading weights" not in err and "it/s" not in err and "%|" not in err
     assert err.startswith("arabic-ie predict: 4 records")
+
+
+def limit_file_size(limit: int):
+    """For a subprocess: a file-size limit, with SIGXFSZ ignored so a write past it fails with
+    EFBIG (as on a full disk) instead of killing the process."""
+    import resource
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_a_full_output_says_which_file_that_it_is_intact_and_how_to_resume(tiny_model_dir, tmp_path):
+    source = write_lines(tmp_path / "in.txt", many_lines(400))
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, str(SCRIPT), "--model", str(tiny_model_dir), "--input", str(source),
+               "--output", str(out), "--batch-size", "8", "--no-progress", "--no-sentence-split"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=subprocess_env(),
+                          preexec_fn=limit_file_size(20_000))
+    assert done.returncode == 2, done.stderr
+    message = done.stderr.strip().splitlines()
+    assert f"cannot write {out}: the file-size limit (ulimit -f) was reached" in message[0]
+    assert "records before this chunk are complete" in message[0] and "Traceback" not in done.stderr
+    assert message[-1].strip().endswith("--resume") and str(out) in message[-1]
+    assert subprocess.run(command + ["--resume"], capture_output=True, timeout=120, env=subprocess_env()).returncode == 0
+    whole = tmp_path / "whole.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(whole),
+                       "--batch-size", "8", "--no-sentence-split") == 0
+    assert out.read_bytes() == whole.read_bytes()

@@ -232,3 +232,41 @@ def test_rank_zero_renames_a_checkpoint_only_after_every_rank_saved(tmp_path, ha
     monkeypatch.setattr(trainer_module.os, "replace", lambda a, b: (events.append("rename"), real_replace(a, b)))
     trainer._save_checkpoint()
     assert events.index("barrier") < events.index("rename")
+
+
+def test_a_full_disk_during_training_is_one_line_naming_the_intact_checkpoint(tmp_path, handful, monkeypatch):
+    import errno
+
+    from accelerate import Accelerator
+
+    from arabic_ie.training.trainer import TrainingWriteError
+
+    path, _ = handful
+    saves = []
+    real_save = Accelerator.save_state
+
+    def save_state(self, folder, *args, **kwargs):
+        saves.append(folder)
+        if len(saves) == 3:  # torch's writer on a full disk: a C++ error with no errno
+            raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 5184 vs 5072")
+        return real_save(self, folder, *args, **kwargs)
+
+    monkeypatch.setattr(Accelerator, "save_state", save_state)
+    monkeypatch.setattr("shutil.disk_usage", lambda p: type("Usage", (), {"free": 0})())
+    config = small_config(tmp_path, path, epochs=3, checkpoint_every=1)
+    with pytest.raises(TrainingWriteError) as caught:
+        Trainer(config).train()
+    message = str(caught.value)
+    assert message.startswith(f"cannot write a checkpoint in {tmp_path / 'run' / 'checkpoints'}: the disk is full;")
+    assert "the last complete checkpoint, " in message and "step-000000002" in message and "--resume" in message
+    assert "\n" not in message
+    monkeypatch.setattr(Accelerator, "save_state", real_save)
+    monkeypatch.undo()
+    assert Trainer(config).train(resume=True)["steps"] == 9  # and it resumes from there
+
+    with pytest.raises(TrainingWriteError, match="the file-size limit"):  # safetensors' own error text
+        with Trainer(config)._writing("x"):
+            raise type("SafetensorError", (Exception,), {})("Error while serializing: I/O error: File too large (os error 27)")
+    with pytest.raises(ValueError, match="not a write"):  # other errors pass through untouched
+        with Trainer(config)._writing("x"):
+            raise ValueError("not a write")

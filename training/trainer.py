@@ -13,10 +13,10 @@ import math
 import os
 import shutil
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from accelerate import Accelerator
@@ -27,7 +27,7 @@ from transformers import AutoTokenizer, get_scheduler
 
 from arabic_ie.data.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
-from arabic_ie.data.fileio import atomic_open
+from arabic_ie.data.fileio import atomic_open, why_writing_failed
 from arabic_ie.data.formats import detect_format, read_corpus
 from arabic_ie.data.locks import exclusive_lock
 from arabic_ie.data.overlaps import resolve_overlaps
@@ -102,6 +102,20 @@ def evaluate_model(model: ArabicIEModel, tokenizer: Any, records: list[Record], 
     predictions = tagger.predict(records, batch_size=batch_size, split_sentences=False)
     model.train(was_training)
     return score(records, predictions)
+
+
+class TrainingWriteError(OSError):
+    """Writing a checkpoint, the model or a report failed (a full disk, a file-size limit); the
+    message says what, why, and which checkpoint ``--resume`` continues from."""
+
+
+def _is_write_failure(err: BaseException) -> bool:
+    """OSErrors, and the errors torch's C++ writer and safetensors raise when a write fails."""
+    if isinstance(err, OSError):
+        return True
+    text = str(err)
+    return any(mark in text for mark in ("inline_container", "PytorchStreamWriter", "file write failed",
+                                         "I/O error", "os error"))
 
 
 class Trainer:
@@ -265,13 +279,32 @@ class Trainer:
                 acc.log({f"dev/{k}": v for k, v in headline.items()}, step=state.global_step)
         state.history.append(entry)
         if acc.is_main_process:
-            with atomic_open(self.output / "metrics.jsonl") as log:
+            with self._writing(str(self.output / "metrics.jsonl")), atomic_open(self.output / "metrics.jsonl") as log:
                 log.writelines(json.dumps(e) + "\n" for e in state.history)
             if improved:
-                save_model(acc.unwrap_model(model), tokenizer, self.output / "model", training=self._card_info())
+                with self._writing(f"the best model in {self.output / 'model'}"):
+                    save_model(acc.unwrap_model(model), tokenizer, self.output / "model", training=self._card_info())
         return bool(cfg.patience and state.epochs_without_improvement >= cfg.patience)
 
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """Turn a failed write into one line: the file or folder, why, and what is intact."""
+        try:
+            yield
+        except Exception as err:
+            if not _is_write_failure(err):
+                raise
+            last = self._latest_checkpoint()
+            kept = (f"the last complete checkpoint, {last}, is intact" if last is not None
+                    else "no checkpoint was complete yet")
+            raise TrainingWriteError(f"cannot write {what}: {why_writing_failed(err, self.output)}; {kept}. "
+                                     "Make room and run the same command with --resume") from None
+
     def _save_checkpoint(self) -> None:
+        with self._writing(f"a checkpoint in {self.output / CHECKPOINTS}"):
+            self._write_checkpoint()
+
+    def _write_checkpoint(self) -> None:
         """``save_state`` into a temporary folder, marked DONE and renamed when complete, so a
         kill during saving leaves the previous checkpoint as the one to resume from."""
         acc = self.accelerator
@@ -301,7 +334,8 @@ class Trainer:
         cfg, acc = self.config, self.accelerator
         model_dir = self.output / "model"
         if not model_dir.exists() and acc.is_main_process:  # no dev set: the last model is the model
-            save_model(acc.unwrap_model(model), tokenizer, model_dir, training=self._card_info())
+            with self._writing(f"the model in {model_dir}"):
+                save_model(acc.unwrap_model(model), tokenizer, model_dir, training=self._card_info())
         acc.wait_for_everyone()
         result: dict[str, Any] = {"best_epoch": self.state.best_epoch, "steps": self.state.global_step,
                                   "train_seconds": round(seconds, 1)}
@@ -314,8 +348,9 @@ class Trainer:
                 records = dev if name == "dev" else test
                 metrics[name] = score(records, best.predict(records, batch_size=cfg.eval_batch_size, split_sentences=False))
                 acc.print(f"\n{name} scores of the best model:\n{format_table(metrics[name])}")
-        save_model(best.model, best.tokenizer, model_dir, metrics=metrics, training=self._card_info())
         result["metrics"] = metrics
-        write_report(self.output, cfg, result)
+        with self._writing(f"the model card and report in {self.output}"):
+            save_model(best.model, best.tokenizer, model_dir, metrics=metrics, training=self._card_info())
+            write_report(self.output, cfg, result)
         return result
 
