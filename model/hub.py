@@ -90,12 +90,67 @@ def _load_error_message(err: BaseException, where: str) -> str:
     if isinstance(cause, RemoteEntryNotFoundError):
         return f"model {where}: a file is missing from the repo ({first_line}); is it an arabic-ie model?"
     if isinstance(cause, (LocalEntryNotFoundError, OfflineModeIsEnabled)) or "snapshot folder" in first_line:
-        reason = ("offline mode is on (HF_HUB_OFFLINE=1)" if constants.is_offline_mode()
-                  else f"the hub ({constants.ENDPOINT}) cannot be reached")
+        if constants.is_offline_mode():
+            reason = ("offline mode is on (HF_HUB_OFFLINE=1): download it once where the hub can be reached "
+                      "(hf download REPO, then copy the cache), or pass a local model folder")
+        elif _timed_out(err):
+            reason = (f"the hub ({constants.ENDPOINT}) did not answer within {hub_timeout():g} s: set "
+                      "HF_HUB_OFFLINE=1 to use only the cache, or pass a local model folder "
+                      f"({HUB_TIMEOUT_ENV} sets the wait)")
+        else:
+            reason = (f"the hub ({constants.ENDPOINT}) cannot be reached: set HF_HUB_OFFLINE=1 to use only "
+                      "the cache, or pass a local model folder")
         return f"model {where}: not in the local cache ({constants.HF_HUB_CACHE}) and {reason}"
     if "does not appear to have a file named" in first_line:
         return f"model {where}: not an arabic-ie model folder ({first_line})"
     return f"model {where}: {first_line}"
+
+
+HUB_TIMEOUT_ENV = "ARABIC_IE_HUB_TIMEOUT"
+
+
+def hub_timeout() -> float:
+    """Seconds to wait for each answer of the hub (``ARABIC_IE_HUB_TIMEOUT``, default 30)."""
+    try:
+        return float(os.environ.get(HUB_TIMEOUT_ENV, "30"))
+    except ValueError:
+        return 30.0
+
+
+def _timed_out(err: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if "Timeout" in type(current).__name__:
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def bound_hub_waits() -> None:
+    """Give huggingface_hub's shared HTTP client a timeout. Its default client has none, so a
+    hub that accepts the connection and never answers hung ``predict`` for good (the first
+    request, the repo lookup, ignores ``HF_HUB_ETAG_TIMEOUT``). A timeout makes the lookup fail
+    like an unreachable hub: the cache is used, or the error says what to do. A client factory
+    the user set is left alone."""
+    from huggingface_hub.utils import _http, set_client_factory
+
+    if getattr(_http, "_GLOBAL_CLIENT_FACTORY", None) is not getattr(_http, "default_client_factory", None):
+        return
+    default, seconds = _http.default_client_factory, hub_timeout()
+
+    def bound(request: Any) -> None:  # huggingface_hub passes timeout=None per request: fill it in
+        waits = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {kind: seconds if waits.get(kind) is None else waits[kind]
+                                         for kind in ("connect", "read", "write", "pool")}
+
+    def bounded_client():
+        client = default()
+        client.event_hooks["request"] = [*client.event_hooks["request"], bound]
+        return client
+
+    set_client_factory(bounded_client)
 
 
 DOWNLOAD_KWARGS = ("cache_dir", "token", "local_files_only", "force_download")
@@ -112,6 +167,7 @@ def _local_folder(name_or_path: str, revision: str | None, hub_kwargs: dict[str,
     from huggingface_hub import snapshot_download
 
     download = {key: hub_kwargs.pop(key) for key in DOWNLOAD_KWARGS if key in hub_kwargs}
+    bound_hub_waits()
     return snapshot_download(name_or_path, revision=revision, allow_patterns=DOWNLOAD_PATTERNS, **download)
 
 

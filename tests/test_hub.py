@@ -495,3 +495,37 @@ def test_push_refuses_another_kind_of_model(tiny_model_dir: Path, tmp_path: Path
     with pytest.raises(ValueError, match="does not exist"):
         push_model(tmp_path / "absent", "org/name")
 
+
+
+def test_a_hub_that_never_answers_is_given_up_on_with_advice(tmp_path: Path) -> None:
+    """The server accepts connections and never answers: the load ends in bounded time."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])  # and never answer
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        os.environ["ARABIC_IE_HUB_TIMEOUT"] = "2"
+        endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
+        [result] = run_client([_predict("org/silent")], endpoint, tmp_path / "hf-home", offline=False)
+    finally:
+        os.environ.pop("ARABIC_IE_HUB_TIMEOUT", None)
+        stop.set()
+        for connection in held:
+            connection.close()
+        server.close()
+    assert result["error"] == "ModelLoadError", result
+    assert "did not answer within 2 s" in result["message"] and "HF_HUB_OFFLINE=1" in result["message"]
+    assert result["seconds"] < 30
