@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Iterator
 
 # Arabic diacritics (harakat, tanween, shadda, sukun, superscript alef) and Quranic marks.
 DIACRITICS = frozenset(chr(c) for c in [*range(0x064B, 0x0653), 0x0670, *range(0x06D6, 0x06DD), *range(0x06DF, 0x06E9), *range(0x06EA, 0x06EE)])
@@ -112,11 +113,30 @@ class NormalizationConfig:
         return dict(self.__dict__)
 
 
+def nfc_chars(text: str) -> Iterator[tuple[int, str]]:
+    """The NFC form of ``text`` as ``(original index, character)`` pairs: each base character
+    and the combining marks after it are composed together, and every character they give maps
+    to the index of that base character. ``أ`` typed as ``ا`` + U+0654 (NFD, as some keyboards
+    and macOS file names produce it) becomes the one letter the tokenizer knows."""
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        cluster = text[i:j]
+        if j - i > 1 or not cluster.isascii():
+            cluster = unicodedata.normalize("NFC", cluster)
+        for ch in cluster:
+            yield i, ch
+        i = j
+
+
 def normalize(text: str, config: NormalizationConfig = NormalizationConfig()) -> NormalizedText:
-    """AraBERT v0.2 normalisation that keeps an offset map back to the original text."""
+    """AraBERT v0.2 normalisation that keeps an offset map back to the original text, after NFC
+    (so text in NFD is read as the same letters)."""
     out: list[str] = []
     offsets: list[int] = []
-    for i, ch in enumerate(text):
+    for i, ch in nfc_chars(text):
         if config.strip_diacritics and ch in DIACRITICS:
             continue
         if config.strip_tatweel and ch == TATWEEL:

@@ -78,3 +78,30 @@ def test_saved_folder_loads_through_the_transformers_auto_classes(tiny_model_dir
     assert config.model_type == "arabic-ie" and config.label_schema.entity_types
     assert isinstance(AutoModel.from_pretrained(tiny_model_dir), ArabicIEModel)
     assert (tiny_model_dir / "model.safetensors").exists()
+
+
+NEWS = ["وسيطرت فصائل المعارضة على مدينة سراقب أمس الجمعة.",
+        "التقى وزير الخارجية المصري نظيره الأردني في عمّان يوم الثلاثاء، وأعلنت إيران وآسيا.",
+        "أُصيب ثلاثة أشخاص في إطلاق نار على مؤسسة سياحية بجنوب الأردن."]
+
+
+def signature(record: Record) -> list[tuple]:
+    """What was found, in NFC, independent of the text's length in its own form."""
+    import unicodedata
+
+    nfc = lambda span: unicodedata.normalize("NFC", record.text[span.start:span.end])  # noqa: E731
+    return ([(nfc(e), e.label, round(e.score, 4)) for e in record.entities]
+            + [(nfc(ev.trigger), ev.type, [(nfc(a), a.label) for a in ev.arguments]) for ev in record.events])
+
+
+def test_text_in_nfd_is_tagged_as_the_same_text_in_nfc(tagger):
+    import unicodedata
+
+    nfd = [unicodedata.normalize("NFD", text) for text in NEWS]
+    assert nfd != NEWS
+    composed, decomposed = tagger.predict(NEWS), tagger.predict(nfd)
+    for record, text in zip(decomposed, nfd):
+        assert record.text == text  # offsets into the original, decomposed text
+        assert_spans_are_words(record)
+    assert [signature(r) for r in decomposed] == [signature(r) for r in composed]
+    assert any(signature(r) for r in composed)

@@ -83,3 +83,14 @@ def test_sentence_split_keeps_numbers_and_offsets():
     spans = split_sentences(text)
     assert [text[a:b] for a, b in spans] == ["وصل الوفد إلى الرياض.", "وبلغت الخسائر 3.5 مليار دولار!",
                                              "هل تنجح المحادثات؟", "قال مسؤول", "سطر جديد"]
+
+
+def test_normalisation_composes_nfd_first_and_maps_back():
+    text = "وأعلنت إيران وآسيا أمس"
+    nfd = unicodedata.normalize("NFD", text)
+    assert len(nfd) > len(text)
+    norm = normalize(nfd)
+    assert norm.text == normalize(text).text == "وأعلنت إيران وآسيا أمس"
+    start = norm.text.index("إيران")
+    a, b = norm.to_original(start, start + len("إيران"))
+    assert unicodedata.normalize("NFC", nfd[a:b]) == "إيران"
