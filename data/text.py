@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Sequence
 
 # Arabic diacritics (harakat, tanween, shadda, sukun, superscript alef) and Quranic marks.
 DIACRITICS = frozenset(chr(c) for c in [*range(0x064B, 0x0653), 0x0670, *range(0x06D6, 0x06DD), *range(0x06DF, 0x06E9), *range(0x06EA, 0x06EE)])
@@ -50,20 +50,46 @@ class Word:
     text: str
 
 
+# Web text (see the guidelines' web-text decision): a URL, an e-mail address and an @mention
+# are single words, never parts of a name. Punctuation that ends a sentence or closes a bracket
+# is not taken into a URL.
+WEB_TOKEN = re.compile(
+    r"(?:https?://|www\.|pic\.twitter\.com/)[^\s<>\"«»]*[^\s<>\"«».,;:!?)\]}'،؛؟]"  # URLs
+    r"|(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"  # e-mail addresses
+    r"|(?<![\w@])@[A-Za-z0-9_]{1,30}(?![\w@])")  # @mentions
+
+
+def is_web_token(word: str) -> bool:
+    """Whether a word is a URL, an e-mail address or an @mention."""
+    return WEB_TOKEN.fullmatch(word) is not None
+
+
+def has_word_char(word: str) -> bool:
+    """Whether a word holds a letter or a digit (a span made only of punctuation, symbols,
+    emoji or invisible characters names nothing)."""
+    return any(is_word_char(ch) for ch in word)
+
+
 def split_words(text: str) -> list[Word]:
     """Split on whitespace with punctuation split off (Arabic ``، ؛ ؟`` included), keeping offsets.
 
     A word is a run of letters, marks and digits, so attached clitics stay inside (``ومصر``);
-    ``3.5`` and ``1,200`` stay one word; every other visible character (punctuation, symbols,
-    emoji, ``#``) is a word of its own. Bidi marks and other invisible characters separate words
+    ``3.5`` and ``1,200`` stay one word; a URL, an e-mail address and an ``@mention`` are one
+    word each; every other visible character (punctuation, symbols, emoji, ``#``, the ``_`` of a
+    hashtag) is a word of its own. Bidi marks and other invisible characters separate words
     and belong to none.
     """
     words: list[Word] = []
+    web = {m.start(): m.end() for m in WEB_TOKEN.finditer(text)}
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
         if _is_space(ch):
             i += 1
+            continue
+        if i in web:  # a URL, e-mail address or @mention is one word
+            words.append(Word(i, web[i], text[i:web[i]]))
+            i = web[i]
             continue
         j = i + 1
         if is_word_char(ch):
@@ -79,6 +105,24 @@ def split_words(text: str) -> list[Word]:
         words.append(Word(i, j, text[i:j]))
         i = j
     return words
+
+
+def span_pieces(words: Sequence[Word], start: int, end: int) -> list[tuple[int, int]]:
+    """The word range ``[start, end)`` made fit to be a span: cut at URLs, e-mail addresses and
+    @mentions (never inside a name), with words that hold no letter or digit (punctuation,
+    symbols, emoji, a lone ZWNJ) trimmed from each piece's edges; pieces left empty vanish."""
+    pieces, a = [], start
+    for k in range(start, end + 1):
+        if k == end or is_web_token(words[k].text):
+            lo, hi = a, k
+            while lo < hi and not has_word_char(words[lo].text):
+                lo += 1
+            while hi > lo and not has_word_char(words[hi - 1].text):
+                hi -= 1
+            if lo < hi:
+                pieces.append((lo, hi))
+            a = k + 1
+    return pieces
 
 
 @dataclass(frozen=True)

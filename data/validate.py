@@ -16,7 +16,7 @@ from .formats import detect_format, read_corpus
 from .jsonl import JSON_ARRAY_MESSAGE, is_json_array, parse_record_line
 from .records import Event, Record, Span
 from .schema import LabelSchema
-from .text import is_word_char, split_sentences, split_words
+from .text import is_web_token, is_word_char, split_sentences, split_words
 
 #: The schema of ``annotation-guidelines.md``, which every corpus the project ships follows.
 GUIDELINES_SCHEMA = LabelSchema(
@@ -50,6 +50,8 @@ def span_problems(record: Record, span: Span, what: str, starts: set[int], ends:
         return [f"{what} {piece!r} [{span.start}, {span.end}) cuts a word"]
     if not is_word_char(text[span.start]) or not is_word_char(text[span.end - 1]):
         return [f"{what} {piece!r} starts or ends with punctuation"]
+    if any(is_web_token(w.text) for w in split_words(piece)):
+        return [f"{what} {piece!r} holds a URL, an e-mail address or an @mention (never part of a span)"]
     return []
 
 

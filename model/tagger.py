@@ -18,7 +18,7 @@ import torch
 from arabic_ie.data.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, Window
 from arabic_ie.data.records import Event, Record, Span
-from arabic_ie.data.text import Word, split_sentences, split_words
+from arabic_ie.data.text import Word, span_pieces, split_sentences, split_words
 
 from .decoding import BioDecoder
 from .modeling import ArabicIEModel
@@ -193,14 +193,20 @@ class JointTagger:
         owners = _owner_windows(unit.windows, len(words))
         probs = np.stack([results[k].entity_probs[w - unit.windows[k].word_start] for w, k in enumerate(owners)])
 
-        def char_span(a: int, b: int, label: str, score: float) -> Span:
-            return Span(words[a].start, words[b - 1].end, label, score)
+        def char_spans(a: int, b: int, label: str, score: float) -> list[Span]:
+            """Character spans of a decoded word span, fit to be spans (see ``span_pieces``)."""
+            return [Span(words[x].start, words[y - 1].end, label, score) for x, y in span_pieces(words, a, b)]
 
-        record.entities.extend(char_span(*s) for s in self._entities(probs))
+        for entity in self._entities(probs):
+            record.entities.extend(char_spans(*entity))
         for k, (window, result) in enumerate(zip(unit.windows, results)):
             base = window.word_start
             for a, b, etype, score, arguments in result.events:
                 if owners[base + a] != k:
                     continue
-                record.events.append(Event(etype, char_span(base + a, base + b, "", score),
-                                           [char_span(base + x, base + y, role, s) for x, y, role, s in arguments]))
+                triggers = char_spans(base + a, base + b, "", score)
+                if not triggers:  # a "trigger" of punctuation or a URL: no event
+                    continue
+                trigger = max(triggers, key=lambda t: t.end - t.start)
+                record.events.append(Event(etype, trigger, [span for x, y, role, s in arguments
+                                                            for span in char_spans(base + x, base + y, role, s)]))

@@ -105,3 +105,36 @@ def test_text_in_nfd_is_tagged_as_the_same_text_in_nfc(tagger):
         assert_spans_are_words(record)
     assert [signature(r) for r in decomposed] == [signature(r) for r in composed]
     assert any(signature(r) for r in composed)
+
+
+WEB = ("🔥🔥 عاجل: انفجار في #بيروت 😢👍🏽 والضحايا بالعشرات #لبنان_ينتفض @AJArabic https://pic.twitter.com/Ab12Cd "
+       "راسلونا على news@sana.sy \u200c وصل #فيصل_بن_فرحان إلى الرياض :// 😂 « » .")
+
+
+def test_no_span_is_only_punctuation_and_web_tokens_are_never_inside_one(tagger, monkeypatch):
+    """Even a model that tags every word, and every run of words, gives clean spans."""
+    from arabic_ie.data.text import has_word_char, is_web_token, split_words
+
+    def everything(probs):
+        n = probs.shape[0]
+        return [(0, n, "PER", 0.9)] + [(k, k + 1, "GPE", 0.8) for k in range(n)]
+
+    monkeypatch.setattr(tagger, "_entities", everything)
+    monkeypatch.setattr(tagger, "_triggers", lambda probs: [(k, k + 1, tagger.schema.event_types[0], 0.7)
+                                                            for k in range(probs.shape[0])])
+    monkeypatch.setattr(tagger, "_arguments", everything)
+    record = tagger.predict(WEB, split_sentences=False)
+    assert_spans_are_words(record)
+    spans = list(record.entities) + [e.trigger for e in record.events] + [a for e in record.events for a in e.arguments]
+    assert spans
+    words = {(w.start, w.end): w for w in split_words(WEB)}
+    for span in spans:
+        inside = [w for (a, b), w in words.items() if span.start <= a and b <= span.end]
+        assert has_word_char(inside[0].text) and has_word_char(inside[-1].text), record.text[span.start:span.end]
+        assert not any(is_web_token(w.text) for w in inside), record.text[span.start:span.end]
+    per = [WEB[e.start:e.end] for e in record.entities if e.label == "PER"]  # the whole text, cut and trimmed
+    assert per[-1] == "وصل #فيصل_بن_فرحان إلى الرياض"
+    gpe = {WEB[e.start:e.end] for e in record.entities if e.label == "GPE"}  # every word that can be a span
+    assert {"فرحان", "بن", "بيروت"} <= gpe and not gpe & {"_", "#", "😂", "://", "\u200c", "@AJArabic"}
+    for word in ("@AJArabic", "https://pic.twitter.com/Ab12Cd", "news@sana.sy"):
+        assert word in [w.text for w in split_words(WEB)]  # one word each

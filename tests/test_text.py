@@ -94,3 +94,9 @@ def test_normalisation_composes_nfd_first_and_maps_back():
     start = norm.text.index("إيران")
     a, b = norm.to_original(start, start + len("إيران"))
     assert unicodedata.normalize("NFC", nfd[a:b]) == "إيران"
+
+
+def test_urls_emails_and_mentions_are_single_words_and_hashtags_split_at_underscores():
+    text = "شاهد pic.twitter.com/AbC123 و(https://t.co/xY7?a=1). راسلونا: info@sana.sy @SANA_English #فيصل_بن_فرحان"
+    assert words(text) == ["شاهد", "pic.twitter.com/AbC123", "و", "(", "https://t.co/xY7?a=1", ")", ".", "راسلونا",
+                           ":", "info@sana.sy", "@SANA_English", "#", "فيصل", "_", "بن", "_", "فرحان"]

@@ -149,3 +149,15 @@ def test_an_argument_outside_its_triggers_sentence_is_a_problem(tmp_path):
     path = write_lines(tmp_path / "s.jsonl", [json.dumps(record, ensure_ascii=False)])
     assert [p.message for p in validate_file(path, schema=GUIDELINES_SCHEMA)] == [
         "Place argument 'القاهرة' of Contact:Meet is outside the sentence of its trigger 'التقى'"]
+
+
+def test_a_span_holding_a_mention_or_url_is_a_problem(tmp_path):
+    text = "قال @AJArabic الوزير"
+    record = {"id": "w", "text": text, "entities": [{"start": 4, "end": 20, "type": "PER"}], "events": []}
+    path = write_lines(tmp_path / "w.jsonl", [json.dumps(record, ensure_ascii=False)])
+    assert [p.message for p in validate_file(path)] == [
+        "entity PER '@AJArabic الوزير' starts or ends with punctuation"]
+    record["entities"] = [{"start": 0, "end": 20, "type": "PER"}]
+    path = write_lines(tmp_path / "w.jsonl", [json.dumps(record, ensure_ascii=False)])
+    assert [p.message for p in validate_file(path)] == [
+        "entity PER 'قال @AJArabic الوزير' holds a URL, an e-mail address or an @mention (never part of a span)"]
