@@ -82,6 +82,8 @@ def token_classifier(tagger: JointTagger) -> BertForTokenClassification:
 def plain_entities(plain: BertForTokenClassification, tagger: JointTagger, text: str) -> list[tuple[int, int, str]]:
     """Entities of one text, unbatched: the tokenizer on the normalised words, first-piece
     probabilities per word, the tagger's BIO decoder, word spans to character offsets."""
+    from arabic_ie.data.text import span_pieces
+
     words = split_words(text)
     encoding = tagger.tokenizer(tagger.builder.normalised([w.text for w in words]), is_split_into_words=True,
                                 return_tensors="pt")
@@ -90,7 +92,8 @@ def plain_entities(plain: BertForTokenClassification, tagger: JointTagger, text:
     word_ids = encoding.word_ids(0)
     firsts = [t for t, w in enumerate(word_ids) if w is not None and (t == 0 or word_ids[t - 1] != w)]
     decoded = BioDecoder(tagger.schema.entity_labels)(probs[firsts].numpy())
-    return [(words[i].start, words[j - 1].end, label) for i, j, label, _ in decoded]
+    return [(words[x].start, words[y - 1].end, label)  # spans made fit as the tagger does (no punctuation-only ones)
+            for i, j, label, _ in decoded for x, y in span_pieces(words, i, j)]
 
 
 def one_window(tagger: JointTagger, text: str) -> bool:
