@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="continue a killed run: keep the complete records already in --output")
     parser.add_argument("--no-sentence-split", dest="sentence_split", action="store_false",
                         help="tag each input record as one unit (it is already a sentence)")
+    parser.add_argument("--tag-all-languages", action="store_true",
+                        help="tag sentences that are not Arabic too (Persian, Urdu, Latin script...); by "
+                             "default they are left untagged and listed in the record's metadata.not_tagged")
     parser.add_argument("--quantize", choices=("none", "int8"), default="none",
                         help="int8: dynamic int8 quantisation, when the installed tagger supports it")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

@@ -40,6 +40,7 @@ class PredictOptions:
     resume: bool = False
     sentence_split: bool = True
     quantize: str = "none"
+    tag_all_languages: bool = False  # tag sentences that are not Arabic too
     progress: bool | None = None  # None: when stderr is a terminal
 
 def load_tagger(model: str, revision: str | None, device: str | None, quantize: str = "none") -> Any:
@@ -70,11 +71,13 @@ def chunked(items: Iterator[Item], size: int, first: int) -> Iterator[list[Item]
         yield chunk
 
 
-def predict_chunk(tagger: Any, chunk: Sequence[Item], batch_size: int,
-                  split_sentences: bool) -> list[tuple[Item, Record | None]]:
+def predict_chunk(tagger: Any, chunk: Sequence[Item], batch_size: int, split_sentences: bool,
+                  tag_all_languages: bool = False) -> list[tuple[Item, Record | None]]:
     """Tag the chunk's good records in one call; error items pass through with no record."""
     good = [item.record for item in chunk if item.record is not None]
-    predicted = iter(tagger.predict(good, batch_size=batch_size, split_sentences=split_sentences) if good else [])
+    options = {"tag_all_languages": True} if tag_all_languages else {}  # a tagger without the option still works
+    predicted = iter(tagger.predict(good, batch_size=batch_size, split_sentences=split_sentences, **options)
+                     if good else [])
     return [(item, next(predicted) if item.record is not None else None) for item in chunk]
 
 
@@ -146,7 +149,8 @@ def run(args: PredictOptions) -> Summary:
             with tqdm(total=total, initial=done, unit="doc", desc="predict", file=sys.stderr,
                       disable=not progress, dynamic_ncols=True) as bar:
                 for chunk in chunked(items, args.batch_size, args.batch_size - done % args.batch_size):
-                    results = predict_chunk(tagger, chunk, args.batch_size, args.sentence_split)
+                    results = predict_chunk(tagger, chunk, args.batch_size, args.sentence_split,
+                                            args.tag_all_languages)
                     try:
                         sink.write(results)
                     except OSError as err:

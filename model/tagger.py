@@ -17,6 +17,7 @@ import torch
 
 from arabic_ie.data.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, Window
+from arabic_ie.data.language import not_arabic_reason
 from arabic_ie.data.records import Event, Record, Span
 from arabic_ie.data.text import Word, span_pieces, split_sentences, split_words
 
@@ -101,25 +102,35 @@ class JointTagger:
 
     # -- public prediction ---------------------------------------------------------------------
     def predict(self, texts: str | Sequence[str] | Sequence[Record], batch_size: int = 32,
-                split_sentences: bool = True) -> Record | list[Record]:
+                split_sentences: bool = True, tag_all_languages: bool = False) -> Record | list[Record]:
         """Tag one text or many. Each input may be a document (split into sentences unless
         ``split_sentences=False``, e.g. for text already one sentence per item) or a
         :class:`Record` whose id and text are used. Returns records with character offsets
-        into each original text and a ``score`` per entity, trigger and argument."""
+        into each original text and a ``score`` per entity, trigger and argument.
+
+        Sentences that are not Arabic (Persian, Urdu, mostly Latin script; see
+        :mod:`arabic_ie.data.language`) are left untagged and listed in the record's
+        ``metadata["not_tagged"]`` with the reason; ``tag_all_languages=True`` tags them too."""
         single = isinstance(texts, (str, Record))
         items = [texts] if single else list(texts)
         records = [item if isinstance(item, Record) else Record(str(k), item) for k, item in enumerate(items)]
-        results = self._predict_records(records, batch_size, split_sentences)
+        results = self._predict_records(records, batch_size, split_sentences, tag_all_languages)
         return results[0] if single else results
 
     # -- internals -----------------------------------------------------------------------------
-    def _units(self, records: Sequence[Record], split: bool) -> list[_Unit]:
+    def _units(self, records: Sequence[Record], split: bool, tag_all_languages: bool = True,
+               skipped: dict[int, list[dict[str, Any]]] | None = None) -> list[_Unit]:
         units = []
         for k, record in enumerate(records):
             if not isinstance(record.text, str):
                 raise TypeError(f"input {k} is {type(record.text).__name__}, expected text")
             spans = split_sentences(record.text) if split else [(0, len(record.text))]
             for a, b in spans:
+                reason = None if tag_all_languages else not_arabic_reason(record.text[a:b])
+                if reason is not None:
+                    if skipped is not None:
+                        skipped.setdefault(k, []).append({"start": a, "end": b, "reason": reason})
+                    continue
                 words = [Word(w.start + a, w.end + a, w.text) for w in split_words(record.text[a:b])]
                 if words:
                     units.append(_Unit(k, words))
@@ -128,8 +139,10 @@ class JointTagger:
             unit.windows = unit_windows
         return units
 
-    def _predict_records(self, records: Sequence[Record], batch_size: int, split: bool) -> list[Record]:
-        units = self._units(records, split)
+    def _predict_records(self, records: Sequence[Record], batch_size: int, split: bool,
+                         tag_all_languages: bool = False) -> list[Record]:
+        skipped: dict[int, list[dict[str, Any]]] = {}
+        units = self._units(records, split, tag_all_languages, skipped)
         flat = [(u, k) for u, unit in enumerate(units) for k in range(len(unit.windows))]
         flat.sort(key=lambda uk: len(units[uk[0]].windows[uk[1]].input_ids), reverse=True)
         results: dict[tuple[int, int], _WindowResult] = {}
@@ -139,6 +152,8 @@ class JointTagger:
             for key, result in zip(chunk, self._run_windows(windows)):
                 results[key] = result
         out = [Record(r.id, r.text, [], [], dict(r.metadata)) for r in records]
+        for k, sentences in skipped.items():
+            out[k].metadata["not_tagged"] = sentences
         for u, unit in enumerate(units):
             self._merge_unit(unit, [results[(u, k)] for k in range(len(unit.windows))], out[unit.source])
         return out

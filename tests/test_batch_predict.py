@@ -409,3 +409,17 @@ def test_a_full_output_says_which_file_that_it_is_intact_and_how_to_resume(tiny_
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(whole),
                        "--batch-size", "8", "--no-sentence-split") == 0
     assert out.read_bytes() == whole.read_bytes()
+
+
+def test_predict_leaves_non_arabic_lines_untagged_unless_asked(tiny_model_dir, tmp_path):
+    persian = "ما در برابر همسایگان از حقوق خود دفاع می‌کنیم و گفت‌وگو را ادامه می‌دهیم"
+    source = write_lines(tmp_path / "in.txt", [SENTENCES[0], persian])
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)) == 0
+    first, second = output_lines(out)
+    assert "not_tagged" not in first.get("metadata", {})
+    assert second["entities"] == [] and second["events"] == []
+    assert second["metadata"]["not_tagged"][0]["reason"].startswith("not Arabic: Persian or Urdu")
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--tag-all-languages") == 0
+    assert "metadata" not in output_lines(out)[1]

@@ -138,3 +138,27 @@ def test_no_span_is_only_punctuation_and_web_tokens_are_never_inside_one(tagger,
     assert {"فرحان", "بن", "بيروت"} <= gpe and not gpe & {"_", "#", "😂", "://", "\u200c", "@AJArabic"}
     for word in ("@AJArabic", "https://pic.twitter.com/Ab12Cd", "news@sana.sy"):
         assert word in [w.text for w in split_words(WEB)]  # one word each
+
+
+ARTICLE = ("وكتب عراقجي تغريدة بالفارسية أمس. "
+           "ما در برابر همسایگان از حقوق خود دفاع می‌کنیم و گفت‌وگو را ادامه می‌دهیم. "
+           "The minister said on Tuesday that the talks would resume in Geneva next week. "
+           "وأكد المتحدث باسم الخارجية الإيرانية أن المحادثات ستستأنف في جنيف.")
+
+
+def test_sentences_that_are_not_arabic_are_left_untagged_and_said_so(tagger, monkeypatch):
+    monkeypatch.setattr(tagger, "_entities", lambda probs: [(k, k + 1, "PER", 0.9) for k in range(probs.shape[0])])
+    record = tagger.predict(ARTICLE)
+    persian = (ARTICLE.index("ما در"), ARTICLE.index("The minister"))
+    english = (ARTICLE.index("The minister"), ARTICLE.index("وأكد"))
+    tagged = {ARTICLE[e.start:e.end] for e in record.entities}
+    assert "عراقجي" in tagged and "جنيف" in tagged  # the Arabic sentences are tagged
+    for a, b in (persian, english):
+        assert not [e for e in record.entities if a <= e.start < b]
+    assert [(s["start"], s["end"]) for s in record.metadata["not_tagged"]] == [
+        (persian[0], persian[1] - 1), (english[0], english[1] - 1)]
+    assert "Persian or Urdu" in record.metadata["not_tagged"][0]["reason"]
+    assert "Latin" in record.metadata["not_tagged"][1]["reason"]
+    everything = tagger.predict(ARTICLE, tag_all_languages=True)  # the option tags them anyway
+    assert [e for e in everything.entities if persian[0] <= e.start < persian[1]]
+    assert "not_tagged" not in everything.metadata
