@@ -55,13 +55,12 @@ def quantize_model(model: ArabicIEModel, scheme: str) -> ArabicIEModel:
 def _owner_windows(windows: Sequence[Window], n_words: int) -> list[int]:
     """For each word, the window where it sits farthest from an edge (best context)."""
     owners = [0] * n_words
-    for w in range(n_words):
-        best = -1
-        for k, win in enumerate(windows):
-            if win.word_start <= w < win.word_end:
-                margin = min(w - win.word_start, win.word_end - 1 - w)
-                if margin > best:
-                    best, owners[w] = margin, k
+    best = [-1] * n_words
+    for k, win in enumerate(windows):  # each window visits its own words: linear, not words x windows
+        for w in range(win.word_start, min(win.word_end, n_words)):
+            margin = min(w - win.word_start, win.word_end - 1 - w)
+            if margin > best[w]:
+                best[w], owners[w] = margin, k
     return owners
 
 

@@ -162,3 +162,30 @@ def test_sentences_that_are_not_arabic_are_left_untagged_and_said_so(tagger, mon
     everything = tagger.predict(ARTICLE, tag_all_languages=True)  # the option tags them anyway
     assert [e for e in everything.entities if persian[0] <= e.start < persian[1]]
     assert "not_tagged" not in everything.metadata
+
+
+def test_preprocessing_a_long_single_line_grows_linearly():
+    """Sentence spans and the owner window of each word, for one long line: 4x the text must
+    cost about 4x the time, not 16x (a 1 MB line took ~190 s when they were quadratic)."""
+    import time
+
+    from arabic_ie.data.features import Window, word_windows
+    from arabic_ie.data.text import split_sentences
+    from arabic_ie.model.tagger import _owner_windows
+
+    base = "وسيطرت فصائل المعارضة على مدينة سراقب أمس الجمعة. قال م. الصفدي إن 3.5 مليار دولار وصلت، "
+
+    def seconds(n: int) -> float:
+        text = (base * (n // len(base) + 1))[:n]
+        n_words = len(text.split())
+        windows = [Window([], [], [], a, b) for a, b in word_windows([1] * n_words, 254, 32)]
+        best = float("inf")
+        for _ in range(2):
+            started = time.perf_counter()
+            split_sentences(text)
+            _owner_windows(windows, n_words)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    small, large = seconds(50_000), seconds(200_000)
+    assert large < 8 * small + 0.1, (small, large)
