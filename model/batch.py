@@ -9,7 +9,6 @@ The options and exit codes are the Face's (:mod:`arabic_ie.predict`).
 from __future__ import annotations
 
 import contextlib
-import inspect
 import sys
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
@@ -44,17 +43,11 @@ class PredictOptions:
     progress: bool | None = None  # None: when stderr is a terminal
 
 def load_tagger(model: str, revision: str | None, device: str | None, quantize: str = "none") -> Any:
-    """Load the tagger; ``quantize`` is passed on only when ``from_pretrained`` takes it."""
+    """Load the tagger (``quantize="int8"``: dynamic int8 on the CPU)."""
     from .tagger import JointTagger
 
-    kwargs: dict[str, Any] = {}
-    if quantize != "none":
-        if "quantize" in inspect.signature(JointTagger.from_pretrained).parameters:
-            kwargs["quantize"] = quantize
-        else:
-            print(f"{PROG}: --quantize {quantize} is not supported by this version of the tagger; "
-                  "running unquantised", file=sys.stderr)
-    return JointTagger.from_pretrained(model, revision=revision, device=device, **kwargs)
+    return JointTagger.from_pretrained(model, revision=revision, device=device,
+                                       quantize=None if quantize == "none" else quantize)
 
 
 def chunked(items: Iterator[Item], size: int, first: int) -> Iterator[list[Item]]:

@@ -42,7 +42,8 @@ class _WindowResult:
 
 def quantize_model(model: ArabicIEModel, scheme: str) -> ArabicIEModel:
     """Dynamic int8 quantization of every Linear layer (weights int8, activations quantized on
-    the fly): about twice the fp32 speed on CPUs, for a small loss in accuracy."""
+    the fly): about twice the fp32 speed on CPUs, for a small loss in accuracy. The model is
+    moved to the CPU, the only device these kernels run on."""
     if scheme != "int8":
         raise ValueError(f"unknown quantization {scheme!r}; supported: int8")
     import warnings
@@ -69,10 +70,13 @@ class JointTagger:
 
     def __init__(self, model: ArabicIEModel, tokenizer: Any, device: str | torch.device | None = None,
                  quantize: str | None = None):
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = model.to(self.device).eval()
-        if quantize not in (None, "none"):
-            self.model = quantize_model(self.model, quantize)
+        self.quantized = quantize not in (None, "none")
+        if self.quantized:  # dynamic int8 runs on the CPU only: the device must say so
+            self.device = torch.device("cpu")
+            self.model = quantize_model(model.eval(), quantize)
+        else:
+            self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+            self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
         self.schema = model.config.label_schema
         self.builder = FeatureBuilder(tokenizer, self.schema, model.config.feature_config)
@@ -95,8 +99,12 @@ class JointTagger:
         return cls(model, tokenizer, device, quantize=quantize)
 
     def save_pretrained(self, path: str | Path) -> None:
+        """Write the model folder (weights, tokenizer, config, card) that ``from_pretrained`` reads."""
         from .hub import save_model
 
+        if self.quantized:
+            raise ValueError("a quantized tagger cannot be saved (its int8 layers are not a model folder): save the "
+                             "model it was loaded from, and quantize again when loading (quantize='int8')")
         save_model(self.model, self.tokenizer, path)
 
     # -- public prediction ---------------------------------------------------------------------

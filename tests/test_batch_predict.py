@@ -166,24 +166,24 @@ def test_long_document_is_tagged_to_its_end(tiny_model_dir, tmp_path):
     assert len(block.strip().split("\n")) == len(split_words(text)) == 3200
 
 
-def test_quantize_is_passed_on_only_when_supported(monkeypatch, capsys):
+def test_quantize_int8_really_runs(tiny_model_dir, tmp_path, monkeypatch):
+    """--quantize int8 tags with int8 Linear layers (the tagger is checked, not a shim)."""
     from arabic_ie.model.tagger import JointTagger
 
-    calls = []
-
-    def with_quantize(model, revision=None, device=None, quantize=None):
-        calls.append(quantize)
-
-    def without_quantize(model, revision=None, device=None, **hub_kwargs):
-        calls.append(hub_kwargs)
-
-    monkeypatch.setattr(JointTagger, "from_pretrained", with_quantize)
-    batch.load_tagger("m", None, None, "int8")
-    batch.load_tagger("m", None, None, "none")
-    monkeypatch.setattr(JointTagger, "from_pretrained", without_quantize)
-    batch.load_tagger("m", None, None, "int8")
-    assert calls == ["int8", None, {}]
-    assert "not supported" in capsys.readouterr().err
+    loaded = []
+    real = JointTagger.from_pretrained.__func__
+    monkeypatch.setattr(JointTagger, "from_pretrained",
+                        classmethod(lambda cls, *a, **k: loaded.append(real(cls, *a, **k)) or loaded[-1]))
+    source = write_lines(tmp_path / "in.txt", SENTENCES + MESSY)
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--quantize", "int8") == 0
+    [tagger] = loaded
+    assert tagger.quantized and tagger.device.type == "cpu"
+    assert any("quantized" in type(m).__module__ for m in tagger.model.modules())
+    lines = output_lines(out)
+    assert [x["text"] for x in lines] == SENTENCES + MESSY
+    assert sum(check_spans(x["text"], x) for x in lines) > 0
 
 
 def many_lines(n: int) -> list[str]:

@@ -189,3 +189,15 @@ def test_preprocessing_a_long_single_line_grows_linearly():
 
     small, large = seconds(50_000), seconds(200_000)
     assert large < 8 * small + 0.1, (small, large)
+
+
+def test_int8_on_a_machine_with_a_gpu_runs_on_the_cpu_and_is_not_saved(tiny_model_dir, tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # as on a GPU machine
+    tagger = JointTagger.from_pretrained(tiny_model_dir, quantize="int8")
+    assert tagger.device.type == "cpu"  # where the int8 kernels run, and where inputs must go
+    assert any("quantized" in type(m).__module__ for m in tagger.model.modules())
+    assert tagger.predict(NEWS[0]).text == NEWS[0]
+    with pytest.raises(ValueError, match="a quantized tagger cannot be saved"):
+        tagger.save_pretrained(tmp_path / "q")
