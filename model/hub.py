@@ -360,3 +360,27 @@ def push_model(model_dir: str | Path, repo_id: str, private: bool = False, revis
         api.create_branch(repo_id, branch=revision, exist_ok=True)
     api.create_commit(repo_id, operations, commit_message=commit_message, revision=revision)
     return str(url)
+
+
+def push_saved(model: ArabicIEModel, tokenizer: Any, repo_id: str, private: bool = False,
+               revision: str | None = None, commit_message: str = "Upload arabic-ie model",
+               token: str | None = None) -> str:
+    """Upload exactly the folder :func:`save_model` writes (weights, config, tokenizer, the card
+    pointing at ``repo_id``, saved metrics) with ``upload_folder``. transformers' own
+    ``push_to_hub`` replaced the card with a generic one and left the tokenizer out, so
+    ``JointTagger.from_pretrained`` failed on the result. Returns the repo URL."""
+    from huggingface_hub import HfApi
+
+    if repo_id.count("/") != 1 or repo_id.startswith((".", "/")):
+        raise ValueError(f"repo id {repo_id!r} is not of the form ORG/NAME")
+    with tempfile.TemporaryDirectory(prefix="arabic-ie-push-") as tmp:
+        folder = save_model(model, tokenizer, Path(tmp) / "model", training={"repo_id": repo_id})
+        card = folder / "README.md"
+        card.write_text(card.read_text(encoding="utf-8").replace(REPO_ID_PLACEHOLDER, repo_id), encoding="utf-8")
+        api = HfApi(token=token)
+        url = api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision and revision != "main":
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        api.upload_folder(repo_id=repo_id, folder_path=folder, revision=revision, commit_message=commit_message,
+                          ignore_patterns=[".*", "*.tmp", "*.lock"])
+    return str(url)

@@ -137,6 +137,20 @@ class ArabicIEModel(PreTrainedModel):
         pair = nn.functional.gelu(token_part.unsqueeze(1) + trigger_part.unsqueeze(2) + self.argument_distance(distance))
         return self.argument_head(self.dropout(pair))
 
+    def push_to_hub(self, repo_id: str, *args: Any, tokenizer: Any = None, private: bool = False,
+                    revision: str | None = None, commit_message: str = "Upload arabic-ie model",
+                    token: str | None = None, **kwargs: Any) -> str:
+        """Upload the model with its tokenizer and card, as ``save_model`` writes them (see
+        :func:`arabic_ie.model.hub.push_saved`); without a tokenizer the repo could not be
+        loaded, so one is required (or push a ``JointTagger``)."""
+        from .hub import push_saved
+
+        if tokenizer is None:
+            raise ValueError("pass tokenizer=: a model repo without its tokenizer cannot be loaded "
+                             "(or push the tagger: JointTagger.push_to_hub)")
+        return push_saved(self, tokenizer, repo_id, private=private, revision=revision,
+                          commit_message=commit_message, token=token)
+
     def forward(
         self,
         input_ids: torch.Tensor,

@@ -107,6 +107,17 @@ class JointTagger:
                              "model it was loaded from, and quantize again when loading (quantize='int8')")
         save_model(self.model, self.tokenizer, path)
 
+    def push_to_hub(self, repo_id: str, private: bool = False, revision: str | None = None,
+                    commit_message: str = "Upload arabic-ie model", token: str | None = None) -> str:
+        """Upload the folder :meth:`save_pretrained` writes (card and tokenizer included) to the
+        hub repo ``repo_id``; :meth:`from_pretrained` loads the result. Returns the repo URL."""
+        from .hub import push_saved
+
+        if self.quantized:
+            raise ValueError("a quantized tagger cannot be pushed: push the model it was loaded from")
+        return push_saved(self.model, self.tokenizer, repo_id, private=private, revision=revision,
+                          commit_message=commit_message, token=token)
+
     # -- public prediction ---------------------------------------------------------------------
     def predict(self, texts: str | Sequence[str] | Sequence[Record], batch_size: int = 32,
                 split_sentences: bool = True, tag_all_languages: bool = False) -> Record | list[Record]:

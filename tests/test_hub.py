@@ -276,7 +276,13 @@ from arabic_ie.model.tagger import JointTagger
 def run(step):
     started = time.monotonic()
     try:
-        if step["op"] == "push":
+        if step["op"] == "push_tagger":
+            tagger = JointTagger.from_pretrained(step["folder"], device="cpu")
+            out = {"url": tagger.push_to_hub(step["repo_id"], token="hf_local_test")}
+        elif step["op"] == "push_model":
+            tagger = JointTagger.from_pretrained(step["folder"], device="cpu")
+            out = {"url": tagger.model.push_to_hub(step["repo_id"], tokenizer=tagger.tokenizer, token="hf_local_test")}
+        elif step["op"] == "push":
             out = {"url": push_model(step["folder"], step["repo_id"], private=step.get("private", False),
                                      revision=step.get("revision"), commit_message="test push",
                                      token="hf_local_test")}
@@ -362,6 +368,10 @@ def hub_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             "push": _push(_copy_with_junk(tiny_model_dir, tmp / "to-push"), "org/pushed", private=True),
             "push_branch": _push(tiny_model_dir, "org/pushed", revision="v1"),
             "push_no_card": _push(_copy_with_junk(tiny_model_dir, tmp / "no-card", card=False), "org/no-card"),
+            "push_tagger": {"op": "push_tagger", "folder": str(tiny_model_dir), "repo_id": "org/from-tagger"},
+            "push_model": {"op": "push_model", "folder": str(tiny_model_dir), "repo_id": "org/from-model"},
+            "pulled_tagger": _predict("org/from-tagger"),
+            "pulled_model": _predict("org/from-model"),
             "pulled": _predict("org/pushed"),
             "pulled_branch": _predict("org/pushed", revision="v1"),
         }, hub.endpoint, tmp / "hf-home", offline=False)
@@ -529,3 +539,16 @@ def test_a_hub_that_never_answers_is_given_up_on_with_advice(tmp_path: Path) -> 
     assert result["error"] == "ModelLoadError", result
     assert "did not answer within 2 s" in result["message"] and "HF_HUB_OFFLINE=1" in result["message"]
     assert result["seconds"] < 30
+
+
+def test_tagger_and_model_push_to_hub_upload_what_save_pretrained_writes(hub_run: HubRun, tiny_model_dir: Path) -> None:
+    """transformers' push_to_hub uploaded a generic card and no tokenizer; ours loads back."""
+    expected = hub_run.online["folder"]["predictions"]
+    for name, repo_id in (("tagger", "org/from-tagger"), ("model", "org/from-model")):
+        assert _ok(hub_run.online[f"push_{name}"])["url"] == f"{hub_run.hub.endpoint}/{repo_id}"
+        assert _ok(hub_run.online[f"pulled_{name}"])["predictions"] == expected
+        repo = hub_run.hub.repos[repo_id]
+        files = repo.commits[repo.branches["main"]]
+        assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "README.md"} <= set(files)
+        card = files["README.md"].decode()
+        assert f'JointTagger.from_pretrained("{repo_id}")' in card and "library_name: arabic-ie" in card
