@@ -13,7 +13,7 @@ TEMPLATE = Path(__file__).with_name("model_card.md")
 def evaluation_markdown(metrics: dict[str, Any] | None) -> str:
     if not metrics:
         return "No evaluation results were saved with this model."
-    from arabic_ie.training.metrics import to_markdown
+    from arabic_ie.data.score_tables import to_markdown
 
     parts = []
     for split, scores in metrics.items():

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from arabic_ie.data.collate import collate_features
+from .collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, Window
 from arabic_ie.data.language import not_arabic_reason
 from arabic_ie.data.records import Event, Record, Span

@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_scheduler
 
-from arabic_ie.data.collate import collate_features
+from arabic_ie.model.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.fileio import atomic_open, why_writing_failed
 from arabic_ie.data.formats import detect_format, read_corpus

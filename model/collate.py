@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import torch
 
-from .features import IGNORE_INDEX
+from arabic_ie.data.features import IGNORE_INDEX
 
 
 def collate_features(rows: Sequence[dict[str, Any]], pad_token_id: int,
