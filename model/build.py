@@ -16,6 +16,11 @@ from .tiny import TinyConfig, tiny_encoder_config, train_wordpiece
 TINY = "tiny"
 
 
+#: encoders whose position ids start at ``pad_token_id + 1``, so that many positions are unusable
+OFFSET_POSITION_MODELS = frozenset({"roberta", "xlm-roberta", "camembert", "data2vec-text", "longformer",
+                                    "xlm-roberta-xl", "roberta-prelayernorm"})
+
+
 def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
                 train_records: Sequence[Record], tiny: TinyConfig | None = None,
                 **head_settings: Any) -> tuple[ArabicIEModel, Any]:
@@ -34,6 +39,8 @@ def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
         pretrained = AutoModel.from_pretrained(base_model)
         encoder_config = pretrained.config
     limit = min(int(getattr(encoder_config, "max_position_embeddings", 512)), int(tokenizer.model_max_length or 512))
+    if getattr(encoder_config, "model_type", "") in OFFSET_POSITION_MODELS:  # positions start after the padding index
+        limit = min(limit, int(encoder_config.max_position_embeddings) - int(encoder_config.pad_token_id or 0) - 1)
     if features.max_length > limit:  # windows never exceed what the encoder's positions allow
         features.max_length = limit
         features.stride = min(features.stride, limit // 4)

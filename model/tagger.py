@@ -178,8 +178,11 @@ class JointTagger:
 
     @torch.inference_mode()
     def _run_windows(self, windows: Sequence[Window]) -> list[_WindowResult]:
+        longest = max(len(w.input_ids) for w in windows)
+        # a multiple of 8 is faster, but never longer than the encoder's positions allow
+        multiple = 8 if -(-longest // 8) * 8 <= self.builder.config.max_length else 1
         batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids)}
-                                  for w in windows], self.tokenizer.pad_token_id, pad_to_multiple_of=8)
+                                  for w in windows], self.tokenizer.pad_token_id, pad_to_multiple_of=multiple)
         batch = {k: v.to(self.device) for k, v in batch.items()}
         hidden = self.model.encode(batch["input_ids"], batch["attention_mask"])
         entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
