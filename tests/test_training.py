@@ -270,3 +270,29 @@ def test_a_full_disk_during_training_is_one_line_naming_the_intact_checkpoint(tm
     with pytest.raises(ValueError, match="not a write"):  # other errors pass through untouched
         with Trainer(config)._writing("x"):
             raise ValueError("not a write")
+
+
+def test_max_steps_gradient_accumulation_and_checkpoint_rotation(tmp_path, handful):
+    path, _ = handful
+    config = small_config(tmp_path, path, epochs=5, gradient_accumulation_steps=2, checkpoint_every=1,
+                          keep_checkpoints=2, max_steps=3)
+    result = Trainer(config).train()
+    assert result["steps"] == 3  # 3 batches an epoch, 2 per optimizer step: it stopped in epoch 2
+    kept = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("step-*"))
+    assert len(kept) == 2 and kept[-1].startswith("step-000000003")  # only the newest two are kept
+
+
+def test_early_stopping_after_patience_epochs_without_improvement(tmp_path, handful):
+    path, _ = handful
+    config = small_config(tmp_path, path, epochs=10, patience=1, learning_rate=1e-12, head_learning_rate=1e-12)
+    result = Trainer(config).train()
+    epochs = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert len(epochs) == 2 and result["best_epoch"] == 1  # epoch 2 did not improve: stopped there
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    from arabic_ie.demo import run_demo
+
+    assert run_demo(str(tmp_path / "demo"), epochs=1) == 0
+    assert (tmp_path / "demo" / "model" / "model.safetensors").exists()
+    assert "test" in json.loads((tmp_path / "demo" / "metrics.json").read_text())["metrics"]
