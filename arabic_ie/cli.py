@@ -21,6 +21,7 @@ def _schema(value: str):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Print every problem of each file; exit 1 when any file has one."""
     from arabic_ie.data.validate import validate_file
 
     status = 0
@@ -34,6 +35,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    """Print the counts of each file as Markdown tables, a column per file."""
     from arabic_ie.data.formats import read_corpus
     from arabic_ie.data.stats import corpus_stats, stats_markdown
 
@@ -43,6 +45,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    """Read a corpus in one format and write it in another, atomically."""
     from arabic_ie.data.formats import read_corpus, write_corpus
 
     count = write_corpus(read_corpus(args.input, args.input_format), args.output, args.output_format)
@@ -51,6 +54,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Train from the YAML config, the command-line settings and options (in that order of
+    precedence, options last)."""
     from arabic_ie.training.config import TrainConfig
     from arabic_ie.training.trainer import Trainer
 
@@ -63,6 +68,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """Score a model on a gold file, or a prediction file against a gold file."""
     from arabic_ie.data.formats import read_corpus
     from arabic_ie.data.fileio import atomic_open
     from arabic_ie.training.metrics import format_table, score, to_markdown
@@ -89,12 +95,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """Tag a file (see :mod:`arabic_ie.predict`)."""
     from arabic_ie.predict import main as batch_main
 
     return batch_main(args)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    """Upload a saved model folder with its card."""
     from arabic_ie.model.hub import push_model
 
     url = push_model(args.model, args.repo_id, private=args.private, revision=args.revision,
@@ -104,12 +112,14 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job: train tiny on the sample, evaluate, tag an article."""
     from arabic_ie.demo import run_demo
 
     return run_demo(args.output, epochs=args.epochs)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand; builds without importing torch, so ``--help`` is quick."""
     parser = argparse.ArgumentParser(prog="arabic-ie", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     formats = ("jsonl", "conll", "doccano", "oneie", "text")
@@ -181,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit code 0, 1 (validate found problems) or 2 (an error, printed as one
+    line)."""
     import logging
     import os
 

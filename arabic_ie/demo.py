@@ -19,6 +19,7 @@ SAMPLE = Path(arabic_ie.data.__file__).resolve().parent / "sample"  # data/sampl
 
 
 def sample_path(split: str) -> Path:
+    """A split of the shipped sample, found through the installed package (works from a wheel)."""
     return SAMPLE / f"{split}.jsonl"
 
 
@@ -38,6 +39,7 @@ def describe(record) -> str:
 
 
 def run_demo(output: str = "outputs/demo", epochs: int | None = None) -> int:
+    """Train ``tiny`` on the sample, score it beside the majority baseline, and tag an article."""
     from arabic_ie.data.jsonl import read_jsonl
     from arabic_ie.model.tagger import JointTagger
     from arabic_ie.training.baseline import MajorityBaseline

@@ -33,6 +33,7 @@ class Item:
     error: str | None = None
 
     def error_dict(self, with_index: bool = False) -> dict[str, Any]:
+        """The error record written for this item (``index`` too for the CoNLL side file)."""
         out: dict[str, Any] = {"id": self.id}
         if self.line is not None:
             out["line"] = self.line
@@ -100,6 +101,8 @@ def read_corpus_items(path: str, format: str) -> Iterator[Item]:
 
 
 def read_items(path: str, format: str) -> Iterator[Item]:
+    """The items of an input file in any input format (text and jsonl leniently, others
+    strictly)."""
     if format == "text":
         return read_text_items(path)
     if format == "jsonl":
@@ -128,6 +131,7 @@ def output_format(path: str, given: str | None) -> str:
 
 
 def check_readable(path: str) -> None:
+    """Fail before the model loads when the input cannot be opened."""
     if path == STDIO:
         return
     try:

@@ -126,6 +126,7 @@ class LineSink:
         """Nothing to remember about records already written."""
 
     def write(self, results: Sequence[tuple[Item, Record | None]]) -> None:
+        """Append one line per result, fsynced, so a kill leaves whole lines only."""
         lines = [json.dumps(self._line(item, record), ensure_ascii=False) for item, record in results]
         _fsync_append(self.handle, "".join(line + "\n" for line in lines).encode("utf-8"))
 
@@ -139,6 +140,7 @@ class LineSink:
         return item.error_dict()
 
     def close(self) -> None:
+        """Close the output (stdout stays open)."""
         if self.handle is not None and not _is_std(self.handle):
             self.handle.close()
 
@@ -196,6 +198,8 @@ class ConllSink:
         self.errors = 0
 
     def start(self, resume: bool) -> int:
+        """Open the output and side file; with ``resume`` return how many records they already
+        hold."""
         done = self._resume() if resume else 0
         self.handle = _open_append(self.path, fresh=not resume)
         if self.errors_path == STDIO:
@@ -270,6 +274,8 @@ class ConllSink:
 
     @staticmethod
     def mismatch(item: Item, kept: tuple[str, Any]) -> str | None:
+        """Why a kept record does not answer ``item`` (None when it does): another error id, or
+        other words."""
         kind, value = kept
         if kind == "error":
             return None if value == item.id else f"is an error record of {value!r} where the input has {item.id!r}"
@@ -315,12 +321,14 @@ class ConllSink:
         return block
 
     def close(self) -> None:
+        """Close the output and the side file (stdout and stderr stay open)."""
         for handle in (self.handle, self.error_handle):
             if handle is not None and not _is_std(handle):
                 handle.close()
 
 
 def make_sink(path: str, format: str) -> LineSink | ConllSink:
+    """The sink for an output format: CoNLL with a side file, or one line per record."""
     if format == "conll":
         return ConllSink(path)
     if format == "doccano":

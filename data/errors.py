@@ -26,10 +26,12 @@ class CorpusError(ValueError):
 
     @property
     def path(self) -> str:
+        """The file that could not be read."""
         return self.problem.path
 
     @property
     def line(self) -> int:
+        """The 1-based line of the problem, 0 for the file as a whole."""
         return self.problem.line
 
 

@@ -37,6 +37,7 @@ class FeatureConfig:
             raise ValueError(f"stride must be in [0, max_length/2), got {self.stride}")
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form saved in the model config."""
         return {"max_length": self.max_length, "stride": self.stride,
                 "label_all_subwords": self.label_all_subwords, "normalization": self.normalization.to_dict()}
 
@@ -141,6 +142,7 @@ def span_to_words(words: Sequence[Word], span: Span) -> tuple[int, int] | None:
 
 
 def bio_tags(n_words: int, spans: Iterable[tuple[int, int, str]]) -> list[str]:
+    """BIO tags of ``n_words`` words from word spans ``(start, end, type)`` that do not overlap."""
     tags = [OUTSIDE] * n_words
     for i, j, label in spans:
         tags[i] = f"B-{label}"
@@ -192,9 +194,11 @@ class FeatureBuilder:
         self.affixes = special_affixes(tokenizer)
 
     def normalised(self, words: Sequence[str]) -> list[str]:
+        """The words as the tokenizer sees them (AraBERT normalisation, never empty)."""
         return [normalize_word(w, self.config.normalization) for w in words]
 
     def windows(self, word_sequences: Sequence[Sequence[str]]) -> list[list[Window]]:
+        """Model windows for each word sequence (see :func:`encode_word_sequences`)."""
         return encode_word_sequences(self.tokenizer, [self.normalised(ws) for ws in word_sequences],
                                      self.config.max_length, self.config.stride, self.affixes)
 

@@ -20,6 +20,7 @@ class Span:
     score: float | None = None
 
     def text_in(self, text: str) -> str:
+        """The span's text in the record text it belongs to."""
         return text[self.start:self.end]
 
 
@@ -45,11 +46,11 @@ class Record:
 
     @property
     def has_events(self) -> bool:
+        """Whether the record has an event layer (a NER-only corpus has none)."""
         return self.events is not None
 
     def to_dict(self, with_text: bool = True) -> dict[str, Any]:
         """The native JSON form; ``with_text`` adds each span's text for human review."""
-
         def span(s: Span, key: str | None) -> dict[str, Any]:
             d: dict[str, Any] = {"start": s.start, "end": s.end}
             if key:

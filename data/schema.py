@@ -31,6 +31,7 @@ class LabelSchema:
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> "LabelSchema":
+        """The types and roles the records use, sorted, with the roles seen for each event type."""
         entity_types: set[str] = set()
         allowed: dict[str, set[str]] = {}
         for record in records:
@@ -50,14 +51,17 @@ class LabelSchema:
 
     @property
     def entity_labels(self) -> list[str]:
+        """``O`` and a ``B-``/``I-`` pair per entity type: the entity head's labels."""
         return bio_labels(self.entity_types)
 
     @property
     def trigger_labels(self) -> list[str]:
+        """``O`` and a ``B-``/``I-`` pair per event type: the trigger head's labels."""
         return bio_labels(self.event_types)
 
     @property
     def argument_labels(self) -> list[str]:
+        """``O`` and a ``B-``/``I-`` pair per role: the argument head's labels."""
         return bio_labels(self.roles)
 
     def unknown_labels(self, record: Record) -> list[str]:
@@ -72,10 +76,12 @@ class LabelSchema:
         return problems
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form saved in the model config."""
         return {"entity_types": self.entity_types, "event_types": self.event_types,
                 "roles": self.roles, "allowed_roles": self.allowed_roles}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "LabelSchema":
+        """The schema saved by :meth:`to_dict`."""
         return cls(list(d.get("entity_types", [])), list(d.get("event_types", [])),
                    list(d.get("roles", [])), {k: list(v) for k, v in d.get("allowed_roles", {}).items()})

@@ -11,6 +11,9 @@ from .text import split_words
 
 @dataclass
 class CorpusStats:
+    """Counts of one corpus: records, words, entities per type, events per type and roles per
+    event type."""
+
     records: int = 0
     words: int = 0
     documents: set[str] = field(default_factory=set)
@@ -19,6 +22,7 @@ class CorpusStats:
     roles: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, record: Record) -> None:
+        """Count one record."""
         self.records += 1
         self.words += len(split_words(record.text))
         self.documents.add(str(record.metadata.get("article", record.metadata.get("document", record.id))))
@@ -29,6 +33,7 @@ class CorpusStats:
 
 
 def corpus_stats(records: Iterable[Record]) -> CorpusStats:
+    """The counts of a stream of records."""
     stats = CorpusStats()
     for record in records:
         stats.add(record)

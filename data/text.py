@@ -154,6 +154,7 @@ class NormalizationConfig:
     squeeze_repeats: bool = True  # a letter repeated 3+ times kept twice, as AraBERT does
 
     def to_dict(self) -> dict[str, bool]:
+        """The JSON form saved with the model's feature config."""
         return dict(self.__dict__)
 
 

@@ -44,6 +44,8 @@ GUIDELINES_SCHEMA.roles = sorted({r for rs in GUIDELINES_SCHEMA.allowed_roles.va
 
 
 def span_problems(record: Record, span: Span, what: str, starts: set[int], ends: set[int]) -> list[str]:
+    """Why a span is not on word boundaries, or carries punctuation or a web token at or inside
+    it."""
     text = record.text
     piece = text[span.start:span.end]
     if span.start not in starts or span.end not in ends:

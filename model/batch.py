@@ -93,6 +93,8 @@ def skip_done(items: Iterator[Item], done: int, sink: LineSink | ConllSink) -> N
 
 @dataclass
 class Summary:
+    """What a run did: records written (resumed ones included), error records, records resumed."""
+
     records: int = 0
     errors: int = 0
     resumed: int = 0

@@ -11,6 +11,7 @@ TEMPLATE = Path(__file__).with_name("model_card.md")
 
 
 def evaluation_markdown(metrics: dict[str, Any] | None) -> str:
+    """The card's evaluation section: a table set per scored split."""
     if not metrics:
         return "No evaluation results were saved with this model."
     from arabic_ie.data.score_tables import to_markdown
@@ -24,6 +25,8 @@ def evaluation_markdown(metrics: dict[str, Any] | None) -> str:
 
 def render_model_card(config: Any, metrics: dict[str, Any] | None = None,
                       training: dict[str, Any] | None = None) -> str:
+    """The model card (README.md with hub metadata) of a model config, its metrics and training
+    facts."""
     schema = config.label_schema
     training = training or {}
     datasets = training.get("datasets") or []

@@ -11,6 +11,9 @@ from arabic_ie.data.schema import LabelSchema
 
 
 class ArabicIEConfig(PretrainedConfig):
+    """Config of a joint model: the encoder's own config, the label schema, the feature settings
+    and the head sizes, so a saved folder alone rebuilds the model and its preprocessing."""
+
     model_type = "arabic-ie"
 
     def __init__(
@@ -39,16 +42,20 @@ class ArabicIEConfig(PretrainedConfig):
 
     @property
     def label_schema(self) -> LabelSchema:
+        """The label schema the heads were built for."""
         return LabelSchema.from_dict(self.schema)
 
     @property
     def feature_config(self) -> FeatureConfig:
+        """How text becomes model windows (length, stride, normalisation)."""
         return FeatureConfig(**self.features)
 
     def encoder_config(self) -> PretrainedConfig:
+        """The base encoder's config, rebuilt from its saved form."""
         settings = dict(self.encoder)
         return AutoConfig.for_model(settings.pop("model_type"), **settings)
 
     @property
     def hidden_size(self) -> int:
+        """The encoder's hidden size, the width every head reads."""
         return int(self.encoder["hidden_size"])

@@ -25,6 +25,8 @@ def allowed_transitions(labels: Sequence[str]) -> np.ndarray:
 
 
 def start_allowed(labels: Sequence[str]) -> np.ndarray:
+    """Scores of the first label of a sequence: 0, or -inf for an ``I-`` label (BIO cannot start
+    with one)."""
     return np.array([-np.inf if label.startswith("I-") else 0.0 for label in labels])
 
 

@@ -27,6 +27,8 @@ from .configuration import ArabicIEConfig
 
 @dataclass
 class JointOutput(ModelOutput):
+    """The model's output: the total loss, each head's logits and each head's loss."""
+
     loss: torch.Tensor | None = None
     entity_logits: torch.Tensor | None = None
     trigger_logits: torch.Tensor | None = None
@@ -45,6 +47,10 @@ def _masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.T
 
 
 class ArabicIEModel(PreTrainedModel):
+    """An encoder with three token-classification heads: entities, event triggers, and the
+    arguments of each trigger (read from the trigger's span, the event type and the distance
+    to it), trained jointly."""
+
     config_class = ArabicIEConfig
     base_model_prefix = "encoder"
     supports_gradient_checkpointing = True
@@ -163,6 +169,8 @@ class ArabicIEModel(PreTrainedModel):
         argument_labels: torch.Tensor | None = None,
         **unused: object,
     ) -> JointOutput:
+        """Logits of every head and, with labels, the weighted sum of the heads' losses (masked
+        where a record has no event layer)."""
         hidden = self.dropout(self.encode(input_ids, attention_mask, token_type_ids))
         entity_logits = self.entity_head(hidden)
         trigger_logits = self.trigger_head(hidden)

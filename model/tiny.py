@@ -21,6 +21,9 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 @dataclass
 class TinyConfig:
+    """Size of the offline ``tiny`` encoder, a small random BERT whose WordPiece vocabulary is
+    learnt from the training data."""
+
     vocab_size: int = 6000
     hidden_size: int = 128
     num_hidden_layers: int = 2
@@ -74,6 +77,7 @@ def train_wordpiece(records: Iterable[Record], vocab_size: int,
 
 
 def tiny_encoder_config(vocab_size: int, config: TinyConfig = TinyConfig()) -> BertConfig:
+    """The BertConfig of a tiny encoder for a tokenizer of that vocabulary."""
     return BertConfig(vocab_size=vocab_size, hidden_size=config.hidden_size,
                       num_hidden_layers=config.num_hidden_layers, num_attention_heads=config.num_attention_heads,
                       intermediate_size=config.intermediate_size,

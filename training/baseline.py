@@ -15,6 +15,8 @@ from arabic_ie.model.decoding import decode_bio
 
 
 class MajorityBaseline:
+    """The most frequent entity and trigger label of each word in training: the floor a model
+    must beat."""
     def __init__(self, train: Sequence[Record]):
         entity: dict[str, Counter[str]] = defaultdict(Counter)
         trigger: dict[str, Counter[str]] = defaultdict(Counter)
@@ -33,6 +35,7 @@ class MajorityBaseline:
         self.entity, self.trigger, self.role = pick(entity), pick(trigger), pick(role)
 
     def predict(self, record: Record) -> Record:
+        """Records tagged with each word's majority labels (no arguments)."""
         words = split_words(record.text)
         forms = [normalize_word(w.text) for w in words]
 

@@ -17,6 +17,9 @@ class ConfigError(ValueError):
 
 @dataclass
 class TrainConfig:
+    """Every setting of a training run, checked when built; read from YAML with ``key=value``
+    overrides (:meth:`from_yaml`)."""
+
     model: str = "aubmindlab/bert-base-arabertv02"  # hub id, local folder, or "tiny"
     train_files: list[str] = field(default_factory=list)
     dev_files: list[str] = field(default_factory=list)
@@ -51,6 +54,7 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first setting out of range."""
         def need(cond: bool, message: str) -> None:
             if not cond:
                 raise ConfigError(message)
@@ -103,4 +107,5 @@ class TrainConfig:
             raise ConfigError(f"{path or 'config'}: {err}") from None
 
     def to_dict(self) -> dict[str, Any]:
+        """The settings as plain data (for reports and trackers)."""
         return dataclasses.asdict(self)

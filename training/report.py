@@ -12,6 +12,8 @@ from .metrics import to_markdown
 
 
 def write_report(output: Path, config: TrainConfig, result: dict[str, Any]) -> None:
+    """Write ``metrics.json`` and ``report.md`` (settings, steps, dev and test tables) into the
+    output folder."""
     with atomic_open(output / "metrics.json") as out:
         json.dump(result, out, indent=2, ensure_ascii=False)
     lines = ["# arabic-ie training report", "",

@@ -8,14 +8,19 @@ from typing import Iterator, Sequence
 
 
 class LengthGroupedBatchSampler:
+    """Batches of windows of similar length, in an order fixed by the seed and the epoch (see the
+    module docstring)."""
     def __init__(self, lengths: Sequence[int], batch_size: int, seed: int, group_factor: int = 50):
         self.lengths, self.batch_size, self.seed, self.group_factor = list(lengths), batch_size, seed, group_factor
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch whose batch order to give next."""
         self.epoch = epoch
 
     def batches(self) -> list[list[int]]:
+        """This epoch's batches: shuffled, sorted by length within large chunks, the batches
+        shuffled again."""
         rng = random.Random(self.seed * 100_003 + self.epoch)
         order = list(range(len(self.lengths)))
         rng.shuffle(order)

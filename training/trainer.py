@@ -63,9 +63,11 @@ class LoopState:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def state_dict(self) -> dict[str, Any]:
+        """The loop position, for ``accelerate``'s checkpoint."""
         return dict(self.__dict__)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the loop position from a checkpoint."""
         self.__dict__.update(state)
 
 
@@ -119,6 +121,8 @@ def _is_write_failure(err: BaseException) -> bool:
 
 
 class Trainer:
+    """The training loop of one run: data, model, optimizer and scheduler through ``accelerate``;
+    checkpoints, resume, best-model saving and the final report."""
     def __init__(self, config: TrainConfig):
         self.config = config
         self.output = Path(config.output_dir)
