@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "from the file (text for stdin)")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS,
                         help="jsonl (native, default), conll (default for .conll/.bio/.iob/.tsv) or doccano")
-    parser.add_argument("--batch-size", type=_positive_int, default=32, help="documents per model call")
+    parser.add_argument("--batch-size", type=_positive_int, default=32, help="documents read, tagged and written per chunk; also the most windows (sentences, or "
+                             "parts of long ones) per model call")
     parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     parser.add_argument("--resume", action="store_true",
                         help="continue a killed run: keep the complete records already in --output")

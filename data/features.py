@@ -4,7 +4,9 @@ Each record is split into words on the original text (:func:`text.split_words`),
 normalised on its own (so word offsets stay those of the original text) and handed to the fast
 tokenizer as a pre-split sequence; ``word_ids()`` aligns subwords to words. The first piece of a
 word carries its label (or every piece, with ``label_all_subwords``). Sequences longer than the
-model's limit become overlapping windows of whole words: nothing is truncated.
+model's limit become overlapping windows of whole words, so no word is lost. One thing is cut:
+a single word with more subword pieces than a window holds keeps only its first pieces (its
+label sits on the first, so it is still tagged).
 """
 from __future__ import annotations
 

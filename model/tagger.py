@@ -125,6 +125,8 @@ class JointTagger:
         ``split_sentences=False``, e.g. for text already one sentence per item) or a
         :class:`Record` whose id and text are used. Returns records with character offsets
         into each original text and a ``score`` per entity, trigger and argument.
+        ``batch_size`` is the most windows (sentences, or parts of long ones) per model call,
+        not documents: windows of all inputs are sorted by length and batched together.
 
         Sentences that are not Arabic (Persian, Urdu, mostly Latin script; see
         :mod:`arabic_ie.data.language`) are left untagged and listed in the record's
