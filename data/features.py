@@ -31,8 +31,8 @@ class FeatureConfig:
     normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
 
     def __post_init__(self) -> None:
-        if isinstance(self.normalization, dict):
-            self.normalization = NormalizationConfig(**self.normalization)
+        if isinstance(self.normalization, dict):  # as saved with a model
+            self.normalization = NormalizationConfig.from_saved(self.normalization)
         if self.max_length < 8:
             raise ValueError(f"max_length must be at least 8, got {self.max_length}")
         if not 0 <= self.stride < self.max_length // 2:

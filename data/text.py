@@ -152,6 +152,18 @@ class NormalizationConfig:
     strip_tatweel: bool = True
     fold_presentation_forms: bool = True  # NFKC on Arabic presentation forms (ﻻ -> لا)
     squeeze_repeats: bool = True  # a letter repeated 3+ times kept twice, as AraBERT does
+    map_eastern_digits: bool = True  # ٠-٩ -> 0-9, as AraBERT v0.2 does (Persian ۰-۹ are left)
+    slash_to_dash: bool = True  # "/" -> "-", as AraBERT v0.2 does
+    web_placeholders: bool = True  # a URL or e-mail word -> [رابط], an @mention -> [مستخدم]
+
+    #: settings added after the first saved models; a saved config without them keeps them off,
+    #: so a model is always fed text normalised the way it was trained
+    ADDED = ("map_eastern_digits", "slash_to_dash", "web_placeholders")
+
+    @classmethod
+    def from_saved(cls, saved: dict[str, bool]) -> "NormalizationConfig":
+        """The settings saved with a model; those it predates are off (see ``ADDED``)."""
+        return cls(**{**{name: False for name in cls.ADDED}, **saved})
 
     def to_dict(self) -> dict[str, bool]:
         """The JSON form saved with the model's feature config."""
@@ -187,7 +199,11 @@ def normalize(text: str, config: NormalizationConfig = NormalizationConfig()) ->
         if config.strip_tatweel and ch == TATWEEL:
             continue
         pieces = ch
-        if config.fold_presentation_forms and ("\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff"):
+        if config.map_eastern_digits and "\u0660" <= ch <= "\u0669":
+            pieces = chr(ord(ch) - 0x0660 + ord("0"))
+        elif config.slash_to_dash and ch == "/":
+            pieces = "-"
+        elif config.fold_presentation_forms and ("\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff"):
             pieces = unicodedata.normalize("NFKC", ch).replace(" ", "") or ch
         for piece in pieces:
             if (config.squeeze_repeats and not piece.isdigit() and len(out) >= 2
@@ -198,8 +214,17 @@ def normalize(text: str, config: NormalizationConfig = NormalizationConfig()) ->
     return NormalizedText("".join(out), tuple(offsets), len(text))
 
 
+#: AraBERT v0.2's placeholders, which are tokens of its vocabulary (an e-mail address becomes
+#: [رابط] there too: its URL pattern matches ``name@host.tld`` before the e-mail pattern runs)
+URL_PLACEHOLDER, MENTION_PLACEHOLDER = "[رابط]", "[مستخدم]"
+
+
 def normalize_word(word: str, config: NormalizationConfig = NormalizationConfig()) -> str:
-    """The form of one word fed to the tokenizer; never empty, so word alignment never drops a word."""
+    """The form of one word fed to the tokenizer; never empty, so word alignment never drops a
+    word. Normalising word by word keeps every offset: a URL replaced by a placeholder still
+    covers its own characters of the original text."""
+    if config.web_placeholders and is_web_token(word):
+        return MENTION_PLACEHOLDER if word.startswith("@") else URL_PLACEHOLDER
     return normalize(word, config).text or word
 
 

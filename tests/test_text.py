@@ -100,3 +100,15 @@ def test_urls_emails_and_mentions_are_single_words_and_hashtags_split_at_undersc
     text = "شاهد pic.twitter.com/AbC123 و(https://t.co/xY7?a=1). راسلونا: info@sana.sy @SANA_English #فيصل_بن_فرحان"
     assert words(text) == ["شاهد", "pic.twitter.com/AbC123", "و", "(", "https://t.co/xY7?a=1", ")", ".", "راسلونا",
                            ":", "info@sana.sy", "@SANA_English", "#", "فيصل", "_", "بن", "_", "فرحان"]
+
+
+def test_models_saved_before_the_arabert_mappings_keep_their_normalisation():
+    from arabic_ie.data.features import FeatureConfig
+
+    old = FeatureConfig(normalization={"strip_diacritics": True, "strip_tatweel": True,
+                                       "fold_presentation_forms": True, "squeeze_repeats": True})
+    assert normalize_word("١٢/٣", old.normalization) == "١٢/٣"
+    assert normalize_word("@user", old.normalization) == "@user"
+    new = FeatureConfig()
+    assert normalize_word("١٢/٣", new.normalization) == "12-3" and normalize_word("@user", new.normalization) == "[مستخدم]"
+    assert FeatureConfig(**new.to_dict()).normalization == new.normalization  # saved and loaded again
