@@ -20,7 +20,6 @@ from arabic_ie.data.jsonl import read_jsonl
 from arabic_ie.data.text import split_words
 from arabic_ie import predict
 from arabic_ie.data import batch_sinks
-from arabic_ie.model import batch
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "batch_predict.py"

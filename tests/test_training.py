@@ -235,8 +235,6 @@ def test_rank_zero_renames_a_checkpoint_only_after_every_rank_saved(tmp_path, ha
 
 
 def test_a_full_disk_during_training_is_one_line_naming_the_intact_checkpoint(tmp_path, handful, monkeypatch):
-    import errno
-
     from accelerate import Accelerator
 
     from arabic_ie.training.trainer import TrainingWriteError
