@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="tag sentences that are not Arabic too (Persian, Urdu, Latin script...); by "
                              "default they are left untagged and listed in the record's metadata.not_tagged")
     parser.add_argument("--quantize", choices=("none", "int8"), default="none",
-                        help="int8: dynamic int8 quantisation, when the installed tagger supports it")
+                        help="int8: dynamic int8 quantisation of the Linear layers, run on the CPU (about twice as fast there)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: when stderr is a terminal)")
     return parser
