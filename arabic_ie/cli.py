@@ -62,7 +62,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig.from_yaml(args.config, args.overrides, model=args.model, train_files=args.train,
                                    dev_files=args.dev, test_files=args.test, output_dir=args.output,
                                    epochs=args.epochs, mixed_precision=args.mixed_precision, seed=args.seed)
-    result = Trainer(config).train(resume=args.resume)
+    from arabic_ie.training.trainer import TrainingWriteError
+
+    try:
+        result = Trainer(config).train(resume=args.resume)
+    except TrainingWriteError as err:
+        from arabic_ie.predict import resume_command
+
+        print(f"\narabic-ie train: error: {err}:\n  {resume_command()}", file=sys.stderr)  # after any bar
+        return 2
     print(f"model saved to {Path(config.output_dir) / 'model'}; report in {Path(config.output_dir) / 'report.md'}")
     return 0 if result else 1
 

@@ -297,3 +297,26 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert run_demo(str(tmp_path / "demo"), epochs=1) == 0
     assert (tmp_path / "demo" / "model" / "model.safetensors").exists()
     assert "test" in json.loads((tmp_path / "demo" / "metrics.json").read_text())["metrics"]
+
+
+def test_a_file_size_limit_during_train_is_one_line_and_the_resume_command(tmp_path, handful):
+    """The real path: torch's C++ writer under RLIMIT_FSIZE (SIGXFSZ ignored, as a full disk)."""
+    import resource
+
+    path, _ = handful
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "arabic_ie.cli", "train", "--model", "tiny", "--train", str(path),
+               "--output", str(out), "--epochs", "2", "batch_size=2", "max_length=64", "stride=8",
+               "checkpoint_every=1", f"tiny={json.dumps(TINY)}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "inline_container" not in done.stderr
+    lines = done.stderr.splitlines()
+    at = next(k for k, line in enumerate(lines) if line.startswith("arabic-ie train: error:"))
+    assert lines[at].startswith(f"arabic-ie train: error: cannot write a checkpoint in {out / 'checkpoints'}: "
+                                "the file-size limit (ulimit -f) was reached; no checkpoint was complete yet")
+    assert lines[at + 1].strip().startswith("arabic-ie train --model tiny") and lines[at + 1].endswith("--resume")
