@@ -452,3 +452,14 @@ def test_wojood_sample(shared_data: Path, split: str, sentences: int, tokens: in
         assert sum(len(r.entities) for r in records) == expected
         assert [(p.line, p.message) for p in problems] == (
             [(12377, "I-FAC with no B-FAC before it (read as B-FAC)")] if split == "train" else [])
+
+
+def test_whitespace_conll_export_widens_a_span_to_the_token_its_punctuation_is_glued_to(tmp_path):
+    from arabic_ie.data.conll import record_to_conll
+    from arabic_ie.data.records import Record, Span
+
+    text = "فرانكفورت (د ب أ) أعلن"
+    record = Record("r", text, [Span(text.index("د"), text.index("أ)") + 1, "ORG")], None)
+    assert record_to_conll(record, tokenize="whitespace").splitlines()[1:4] == ["(د B-ORG", "ب I-ORG", "أ) I-ORG"]
+    with pytest.raises(ValueError, match="whole words"):
+        record_to_conll(Record("r", "ومصر", [Span(1, 4, "GPE")], None), tokenize="whitespace")
