@@ -15,6 +15,7 @@ is one event: trigger indices and event type, then ``Role a-b`` arguments. A blo
     python scripts/anercorp_annotation.py drafts OUT_DIR      # per-part drafts for annotators
     python scripts/anercorp_annotation.py check FILE.ann       # syntax, schema, overlaps, coverage
     python scripts/anercorp_annotation.py show FILE.ann [FROM-TO]   # the spans as words, to review
+    python scripts/anercorp_annotation.py freeze               # before adjudication: keep both passes
     python scripts/anercorp_annotation.py agreement            # F1 between the two passes per layer
     python scripts/anercorp_annotation.py build                # data/anercorp/{train,dev}.jsonl
 
@@ -31,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ANN_DIR = ROOT / "data" / "anercorp" / "annotation"
+DOUBLE_DIR = ANN_DIR / "double"  # the blind double annotation, frozen before adjudication
 SHARED = Path(os.environ.get("ARABIC_IE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 SOURCE = SHARED / "ANERcorp" / "ANERCorp_CAMeLrecon_train.txt"
 N_PARTS = 6
@@ -303,14 +305,19 @@ def agreement(first: dict[int, Block], second: dict[int, Block]) -> dict[str, tu
 
 
 def cmd_agreement(diffs: str | None) -> None:
-    first, second = load_all("part"), load_all("second")
+    """Agreement of the blind double annotation, as frozen before adjudication in double/."""
+    sentences = read_source()
+    first, _ = parse_ann(DOUBLE_DIR / "first.ann", sentences)
+    second: dict[int, Block] = {}
+    for path in sorted(DOUBLE_DIR.glob("second*.ann")):
+        second.update(parse_ann(path, sentences)[0])
     shared = sorted(set(first) & set(second))
-    print(f"{len(shared)} sentences annotated twice")
+    print(f"{len(shared)} sentences annotated twice, blind, by two different annotators")
+    print("| layer | F1 | in both | first pass only | second pass only |\n|---|---|---|---|---|")
     for layer, (both, only1, only2) in agreement(first, second).items():
         f1 = 2 * both / (2 * both + only1 + only2) if both else 0.0
-        print(f"{layer:10s} F1 {f1:.3f}  (both {both}, first only {only1}, second only {only2})")
+        print(f"| {layer} | {f1:.3f} | {both} | {only1} | {only2} |")
     if diffs:
-        sentences = read_source()
         with open(diffs, "w", encoding="utf-8") as f:
             for i in shared:
                 if _layers(first[i]) != _layers(second[i]):
@@ -318,6 +325,19 @@ def cmd_agreement(diffs: str | None) -> None:
                     for name, b in (("FIRST", first[i]), ("SECOND", second[i])):
                         f.write(f"# {name}\n" + block_text(b, sentences[i]) + "\n")
         print(f"differences written to {diffs}")
+
+
+def cmd_freeze() -> None:
+    """Before adjudication: copy the first pass of the double set and the second passes to double/."""
+    sentences = read_source()
+    first = load_all("part")
+    DOUBLE_DIR.mkdir(exist_ok=True)
+    wanted = double_set(len(sentences))
+    (DOUBLE_DIR / "first.ann").write_text(
+        "".join(f"@{i:04d}\n{block_text(first[i], sentences[i])}\n" for i in wanted if i in first), encoding="utf-8")
+    for path in sorted(ANN_DIR.glob("second*.ann")):
+        path.rename(DOUBLE_DIR / path.name)
+    print(f"froze {sum(i in first for i in wanted)} first-pass blocks and the second passes in {DOUBLE_DIR}")
 
 
 def block_text(b: Block, sentence: list[tuple[str, str]]) -> str:
@@ -379,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.add_argument("range", nargs="?")
     sub.add_parser("agreement").add_argument("--diffs")
+    sub.add_parser("freeze")
     sub.add_parser("build").add_argument("--out", default=str(ROOT / "data" / "anercorp"))
     args = parser.parse_args(argv)
     if args.command == "drafts":
@@ -387,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_check(args.file, args.draft)
     elif args.command == "show":
         cmd_show(args.file, args.range)
+    elif args.command == "freeze":
+        cmd_freeze()
     elif args.command == "agreement":
         cmd_agreement(args.diffs)
     else:
