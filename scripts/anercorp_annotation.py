@@ -17,7 +17,7 @@ is one event: trigger indices and event type, then ``Role a-b`` arguments. A blo
     python scripts/anercorp_annotation.py show FILE.ann [FROM-TO]   # the spans as words, to review
     python scripts/anercorp_annotation.py freeze               # before adjudication: keep both passes
     python scripts/anercorp_annotation.py agreement            # F1 between the two passes per layer
-    python scripts/anercorp_annotation.py build                # data/anercorp/{train,dev}.jsonl
+    python scripts/anercorp_annotation.py build                # data/anercorp/{train,dev}.jsonl (parts + adjudication)
 
 The checking part uses the standard library only, so it runs without the package installed.
 """
@@ -350,6 +350,7 @@ def block_text(b: Block, sentence: list[tuple[str, str]]) -> str:
 def build_records(blocks: dict[int, Block], sentences: list[list[tuple[str, str]]]):
     """Native records: text is the tokens joined by single spaces; spans trim edge punctuation."""
     from arabic_ie.data.records import Event, Record, Span  # the package, only for the build
+    from arabic_ie.data.text import is_word_char
 
     records = []
     for i, sentence in enumerate(sentences):
@@ -364,9 +365,9 @@ def build_records(blocks: dict[int, Block], sentences: list[list[tuple[str, str]
 
         def span(a: int, c: int, label: str = "") -> Span:
             start, end = starts[a], starts[c] + len(tokens[c])
-            while start < end and not text[start].isalnum():
+            while start < end and not is_word_char(text[start]):
                 start += 1
-            while end > start and not text[end - 1].isalnum():
+            while end > start and not is_word_char(text[end - 1]):
                 end -= 1
             return Span(start, end, label)
 
@@ -381,7 +382,9 @@ def cmd_build(out_dir: str) -> None:
     from arabic_ie.data.jsonl import write_jsonl
 
     sentences = read_source()
-    records = build_records(load_all("part"), sentences)
+    blocks = load_all("part")
+    blocks.update(load_all("adjudicated"))  # the double set's differences, as adjudicated
+    records = build_records(blocks, sentences)
     out = Path(out_dir)
     write_jsonl(records[:-DEV_SIZE], out / "train.jsonl")
     write_jsonl(records[-DEV_SIZE:], out / "dev.jsonl")
