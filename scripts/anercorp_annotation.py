@@ -19,7 +19,8 @@ is one event: trigger indices and event type, then ``Role a-b`` arguments. A blo
     python scripts/anercorp_annotation.py agreement            # F1 between the two passes per layer
     python scripts/anercorp_annotation.py build                # data/anercorp/{train,dev}.jsonl (parts + adjudication)
 
-The checking part uses the standard library only, so it runs without the package installed.
+Run it with the project's environment (``.venv/bin/python``): the schema is the package's
+``GUIDELINES_SCHEMA``, kept in one place.
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from arabic_ie.data.validate import GUIDELINES_SCHEMA
+
 ROOT = Path(__file__).resolve().parent.parent
 ANN_DIR = ROOT / "data" / "anercorp" / "annotation"
 DOUBLE_DIR = ANN_DIR / "double"  # the blind double annotation, frozen before adjudication
@@ -38,23 +41,8 @@ SOURCE = SHARED / "ANERcorp" / "ANERCorp_CAMeLrecon_train.txt"
 N_PARTS = 6
 DEV_SIZE = 396  # the last 396 sentences: the dev carve-out that scripts/eval_anercorp.py uses
 
-ENTITY_TYPES = ("PER", "ORG", "GPE", "LOC", "FAC", "TIME")
-EVENT_ROLES = {  # ../shared/annotation-guidelines.md
-    "Contact:Phone-Write": ("Entity", "Time"),
-    "Contact:Meet": ("Entity", "Place", "Time"),
-    "Conflict:Attack": ("Attacker", "Target", "Instrument", "Place", "Time"),
-    "Conflict:Demonstrate": ("Entity", "Place", "Time"),
-    "Conflict:Take-Control": ("Agent", "Place", "Time"),
-    "Life:Die": ("Agent", "Victim", "Instrument", "Place", "Time"),
-    "Life:Injure": ("Agent", "Victim", "Instrument", "Place", "Time"),
-    "Justice:Arrest-Jail": ("Agent", "Person", "Place", "Time"),
-    "Movement:Transport": ("Agent", "Artifact", "Origin", "Destination", "Time"),
-    "Personnel:Elect": ("Entity", "Person", "Place", "Time"),
-    "Personnel:Start-Position": ("Entity", "Person", "Place", "Time"),
-    "Personnel:End-Position": ("Entity", "Person", "Place", "Time"),
-    "Justice:Sentence": ("Adjudicator", "Defendant", "Place", "Time"),
-    "Transaction:Transfer-Money": ("Giver", "Recipient", "Money", "Place", "Time"),
-}
+ENTITY_TYPES = tuple(GUIDELINES_SCHEMA.entity_types)
+EVENT_ROLES = {etype: tuple(roles) for etype, roles in GUIDELINES_SCHEMA.allowed_roles.items()}
 ANERCORP_TYPE = {"PERS": "PER", "ORG": "ORG", "LOC": "GPE"}  # MISC is left to the annotator
 
 
@@ -349,7 +337,7 @@ def block_text(b: Block, sentence: list[tuple[str, str]]) -> str:
 
 def build_records(blocks: dict[int, Block], sentences: list[list[tuple[str, str]]]):
     """Native records: text is the tokens joined by single spaces; spans trim edge punctuation."""
-    from arabic_ie.data.records import Event, Record, Span  # the package, only for the build
+    from arabic_ie.data.records import Event, Record, Span
     from arabic_ie.data.text import is_word_char
 
     records = []
