@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,16 +269,22 @@ def _tokens(text: str, tokenize: str) -> list[tuple[int, int]]:
     raise ValueError(f"unknown tokenize {tokenize!r}; use 'words' or 'whitespace'")
 
 
-def _token_spans(record: Record, tokens: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
-    """Entity spans in token indices; an entity that does not cover whole tokens is an error."""
-    by_start = {s: i for i, (s, _) in enumerate(tokens)}
-    by_end = {e: i + 1 for i, (_, e) in enumerate(tokens)}
+def _token_spans(record: Record, tokens: list[tuple[int, int]], widen: bool = False) -> list[tuple[int, int, str]]:
+    """Entity spans in token indices. A span must cover whole tokens, except with ``widen``
+    (whitespace tokens), where a span that leaves out punctuation glued to a token, such as
+    ``د`` in the token ``(د``, takes the whole token: CoNLL cannot mark part of one."""
+    starts = [s for s, _ in tokens]
     out = []
     for span in record.entities:
-        if span.start not in by_start or span.end not in by_end:
+        first = bisect_right(starts, span.start) - 1
+        last = bisect_right(starts, span.end - 1) - 1
+        whole = first >= 0 and tokens[first][0] == span.start and tokens[last][1] == span.end
+        glued = first >= 0 and span.end <= tokens[last][1] and not any(
+            ch.isalnum() for ch in record.text[tokens[first][0]:span.start] + record.text[span.end:tokens[last][1]])
+        if not (whole or (widen and glued)):
             raise ValueError(f"record {record.id!r}: entity {span.text_in(record.text)!r} "
                              f"[{span.start}, {span.end}) does not cover whole words")
-        out.append((by_start[span.start], by_end[span.end], span.label))
+        out.append((first, last + 1, span.label))
     return out
 
 
@@ -339,6 +346,7 @@ def record_to_conll(record: Record, scheme: str = "BIO", tokenize: str = "words"
     tokens = _tokens(record.text, tokenize)
     if not tokens:
         return None
-    columns = [_layer_tags(layer, len(tokens), scheme, bilou) for layer in _layers(_token_spans(record, tokens))]
+    spans = _token_spans(record, tokens, widen=tokenize == "whitespace")
+    columns = [_layer_tags(layer, len(tokens), scheme, bilou) for layer in _layers(spans)]
     rows = [" ".join([record.text[start:end], *(c[i] for c in columns)]) for i, (start, end) in enumerate(tokens)]
     return "\n".join(rows) + "\n\n"

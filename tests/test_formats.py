@@ -495,3 +495,14 @@ def test_outputs_respect_the_umask(tmp_path, sample_records, tiny_model_dir):
     assert (tmp_path / "out.conll").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "model").stat().st_mode & 0o777 == 0o755  # another user can load the model
     assert all(p.stat().st_mode & 0o777 == 0o644 for p in (tmp_path / "model").iterdir())
+
+
+def test_whitespace_conll_export_widens_a_span_to_the_token_its_punctuation_is_glued_to(tmp_path):
+    from arabic_ie.data.conll import record_to_conll
+    from arabic_ie.data.records import Record, Span
+
+    text = "فرانكفورت (د ب أ) أعلن"
+    record = Record("r", text, [Span(text.index("د"), text.index("أ)") + 1, "ORG")], None)
+    assert record_to_conll(record, tokenize="whitespace").splitlines()[1:4] == ["(د B-ORG", "ب I-ORG", "أ) I-ORG"]
+    with pytest.raises(ValueError, match="whole words"):
+        record_to_conll(Record("r", "ومصر", [Span(1, 4, "GPE")], None), tokenize="whitespace")

@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_scheduler
 
-from arabic_ie.model.collate import collate_features
+from arabic_ie.data.corpus_card import read_corpus_card
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.fileio import atomic_open, why_writing_failed
 from arabic_ie.data.formats import detect_format, read_corpus
@@ -34,6 +34,7 @@ from arabic_ie.data.overlaps import resolve_overlaps
 from arabic_ie.data.records import Record
 from arabic_ie.data.schema import LabelSchema
 from arabic_ie.model.build import build_model
+from arabic_ie.model.collate import collate_features
 from arabic_ie.model.configuration import ArabicIEConfig
 from arabic_ie.model.hub import save_model
 from arabic_ie.model.modeling import ArabicIEModel
@@ -328,8 +329,11 @@ class Trainer:
         acc.wait_for_everyone()
 
     def _card_info(self) -> dict[str, Any]:
+        cards = {f: read_corpus_card(f) for f in self.config.train_files}
+        licences = sorted({f"{c.name}: {c.license}" for c in cards.values() if c and c.license})
         return {"data_files": [os.path.basename(f) for f in self.config.train_files],
-                "model_name": f"arabic-ie ({self.config.model})"}
+                "datasets": sorted({c.name for c in cards.values() if c}),
+                "data_licenses": licences, "model_name": f"arabic-ie ({self.config.model})"}
 
     def _finish(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record], test: list[Record],
                 seconds: float) -> dict[str, Any]:
