@@ -232,12 +232,13 @@ _SENTENCE_END = re.compile(r"[.!?؟…]+[\"'»”)\]]*|[\n\u2029]+")
 
 
 def _single_letter_before(text: str, k: int) -> bool:
-    """Whether the last whitespace-separated token before ``text[k]`` is one letter (``م.``).
-    Looks back only over the spaces and two characters, so splitting stays linear in the text
-    (slicing ``text[:k]`` at every period made a 1 MB line take minutes)."""
+    """Whether the period at ``text[k]`` ends an abbreviation: the letters before it are one
+    letter on its own or after a period or digit (``م.``, ``ق.م.``, ``2000ق.م.``). Looks back
+    only over the spaces and two characters, so splitting stays linear in the text (slicing
+    ``text[:k]`` at every period made a 1 MB line take minutes)."""
     while k > 0 and text[k - 1].isspace():
         k -= 1
-    return k > 0 and text[k - 1].isalpha() and (k == 1 or text[k - 2].isspace())
+    return k > 0 and text[k - 1].isalpha() and (k == 1 or not text[k - 2].isalpha())
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

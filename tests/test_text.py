@@ -112,3 +112,10 @@ def test_models_saved_before_the_arabert_mappings_keep_their_normalisation():
     new = FeatureConfig()
     assert normalize_word("١٢/٣", new.normalization) == "12-3" and normalize_word("@user", new.normalization) == "[مستخدم]"
     assert FeatureConfig(**new.to_dict()).normalization == new.normalization  # saved and loaded again
+
+
+def test_dotted_abbreviations_do_not_end_a_sentence():
+    for text in ("حتي القرن 17 ق.م. عندما غزا الهكسوس البلاد", "في عام2000ق.م. استولوا على المدينة",
+                 "وصل م. الصفدي إلى عمان"):
+        assert split_sentences(text) == [(0, len(text))], text
+    assert len(split_sentences("وصل الوفد. ثم عاد")) == 2
