@@ -43,6 +43,16 @@ def _fsync_append(handle: IO[bytes], data: bytes) -> None:
         raise OSError(err.errno, err.strerror, getattr(handle, "name", None)) from None
 
 
+def _close(handle: IO[bytes]) -> None:
+    """Close an output. Every write is flushed at once, so all that can be left in the buffer is
+    the rest of a write that failed (a full disk, already reported): flushing it again would
+    fail again and hide that first error behind a bare 'File too large'."""
+    try:
+        handle.close()
+    except OSError:
+        pass  # the file itself is closed; its complete records are on disk
+
+
 def is_device(path: str) -> bool:
     """Whether ``path`` exists and is not a regular file (``/dev/null``, a FIFO): such an output
     is written straight through, without a side file, resume or lock."""
@@ -142,7 +152,7 @@ class LineSink:
     def close(self) -> None:
         """Close the output (stdout stays open)."""
         if self.handle is not None and not _is_std(self.handle):
-            self.handle.close()
+            _close(self.handle)
 
 
 def conll_block(record: Record) -> str | None:
@@ -324,7 +334,7 @@ class ConllSink:
         """Close the output and the side file (stdout and stderr stay open)."""
         for handle in (self.handle, self.error_handle):
             if handle is not None and not _is_std(handle):
-                handle.close()
+                _close(handle)
 
 
 def make_sink(path: str, format: str) -> LineSink | ConllSink:
