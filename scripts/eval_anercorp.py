@@ -32,6 +32,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="encoder learning rate (default: 5e-5 for a pretrained model, 1e-3 for tiny)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output", default="outputs/eval_anercorp.json")
+    parser.add_argument("--no-crf", action="store_true", help="skip the CRF baseline (about 2 minutes)")
+    parser.add_argument("--baselines-only", action="store_true", help="score the baselines, train nothing")
     return parser.parse_args(argv)
 
 
@@ -55,12 +57,40 @@ def entity_table(scores: dict[str, Any]) -> list[dict[str, Any]]:
     return rows + [{"type": "overall (micro)"} | entities["overall"]]
 
 
+def f1_columns(systems: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per entity type (then overall), one F1 column per system: the model beside its
+    yardsticks."""
+    types = sorted({t for s in systems.values() for t in s["entities"]["per_type"]})
+    rows = []
+    for name in types + ["overall (micro)"]:
+        row: dict[str, Any] = {"type": name}
+        for system, scores in systems.items():
+            ents = scores["entities"]
+            row[system] = (ents["overall"] if name == "overall (micro)" else ents["per_type"].get(name, {})).get("f1", 0.0)
+        rows.append(row)
+    return rows, ["type", *systems]
+
+
 def main(args: argparse.Namespace) -> int:
     from arabic_ie.training.config import TrainConfig
     from arabic_ie.training.trainer import Trainer
 
+    from arabic_ie.data.formats import read_corpus
+    from arabic_ie.training.baseline import baseline_scores
+
     work = Path(args.work)
     split = split_train_dev(bc.shared_data_dir(args.shared_data) / bc.ANERCORP_TRAIN, work, args.dev_fraction)
+    start = time.perf_counter()
+    train_records, dev_records = list(read_corpus(work / "train.conll")), list(read_corpus(work / "dev.conll"))
+    baselines = baseline_scores(train_records, dev_records, crf=not args.no_crf)
+    baseline_seconds = time.perf_counter() - start
+    if args.baselines_only:
+        rows, columns = f1_columns(baselines)
+        print(bc.format_rows(rows, columns))
+        print(f"baselines in {baseline_seconds:.0f} s; dev = last {split['dev_sentences']} of {split['sentences']} sentences")
+        output = {"split": split, "machine": bc.machine_info(), "baselines": baselines}
+        print(f"wrote {bc.write_json(args.output, output)}")
+        return 0
     tiny = args.model == "tiny"
     lr = args.learning_rate or (1e-3 if tiny else 5e-5)
     config = TrainConfig(model=args.model, train_files=[str(work / "train.conll")],
@@ -75,8 +105,12 @@ def main(args: argparse.Namespace) -> int:
     rows = entity_table(dev)
     output = {"split": split, "config": config.to_dict(), "machine": bc.machine_info(),
               "seconds": round(seconds, 1), "best_epoch": result.get("best_epoch"), "steps": result.get("steps"),
-              "entity_f1": dev["entities"]["overall"]["f1"], "per_type": rows, "dev_scores": dev}
+              "entity_f1": dev["entities"]["overall"]["f1"], "per_type": rows, "dev_scores": dev,
+              "baselines": baselines}
     print(bc.format_rows(rows, ["type", "precision", "recall", "f1", "support"]))
+    print("\nEntity F1 beside the yardsticks (same training sentences, same dev block):")
+    f1_rows, columns = f1_columns({**baselines, f"arabic-ie {args.model}": dev})
+    print(bc.format_rows(f1_rows, columns))
     print(f"{args.model}, {args.epochs} epochs, {seconds:.0f} s; dev = last {split['dev_sentences']} of "
           f"{split['sentences']} sentences")
     print(f"wrote {bc.write_json(args.output, output)}")

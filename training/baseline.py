@@ -5,7 +5,7 @@ event type. Unknown words get ``O``."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Sequence
+from typing import Any, Sequence
 
 from arabic_ie.data.features import record_to_word_example
 from arabic_ie.data.records import Event, Record, Span
@@ -49,3 +49,22 @@ class MajorityBaseline:
                            for k, f in enumerate(forms)])
             events.append(Event(etype, char_span(a, b, ""), [char_span(x, y, r) for x, y, r, _ in roles]))
         return Record(record.id, record.text, entities, events if record.has_events else None)
+
+
+def baseline_scores(train: Sequence[Record], records: Sequence[Record], crf: bool = True) -> dict[str, dict]:
+    """Scores of the yardsticks on ``records``, trained on ``train``: the majority baseline, and
+    the CRF baseline when sklearn-crfsuite is installed (``arabic-ie[crf]``; skipped with a
+    warning when not)."""
+    import logging
+
+    from .metrics import score
+
+    systems: dict[str, Any] = {"majority label per word": MajorityBaseline(train)}
+    if crf:
+        try:
+            from .crf_baseline import CrfBaseline
+
+            systems["CRF (word features)"] = CrfBaseline(train)
+        except ImportError as err:
+            logging.getLogger(__name__).warning("CRF baseline skipped: %s", err)
+    return {name: score(records, [system.predict(r) for r in records]) for name, system in systems.items()}
