@@ -76,8 +76,8 @@ class JointTagger:
         self.tokenizer = tokenizer
         self.schema = model.config.label_schema
         self.builder = FeatureBuilder(tokenizer, self.schema, model.config.feature_config)
-        self._entities = BioDecoder(self.schema.entity_labels)
-        self._triggers = BioDecoder(self.schema.trigger_labels)
+        self._entities = BioDecoder(self.schema.entity_labels, **self.model.decoding_scores("entity"))
+        self._triggers = BioDecoder(self.schema.trigger_labels, **self.model.decoding_scores("trigger"))
         self._arguments = BioDecoder(self.schema.argument_labels)
 
     @classmethod
@@ -145,10 +145,11 @@ class JointTagger:
 
     @torch.inference_mode()
     def _run_windows(self, windows: Sequence[Window]) -> list[_WindowResult]:
-        batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids)}
-                                  for w in windows], self.tokenizer.pad_token_id, pad_to_multiple_of=8)
+        batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids),
+                                   "char_ids": w.char_ids} for w in windows],
+                                 self.tokenizer.pad_token_id, pad_to_multiple_of=8)
         batch = {k: v.to(self.device) for k, v in batch.items()}
-        hidden = self.model.encode(batch["input_ids"], batch["attention_mask"])
+        hidden = self.model.encode(batch["input_ids"], batch["attention_mask"], char_ids=batch.get("char_ids"))
         entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
         trigger_probs = self.model.trigger_head(hidden).float().softmax(-1).cpu().numpy()
 
