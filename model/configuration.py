@@ -28,13 +28,15 @@ class ArabicIEConfig(PretrainedConfig):
         char_embedding_size: int = 32,
         char_filters: int = 64,
         char_kernel_sizes: list[int] | None = None,
+        char_to_output: bool = False,
         crf: bool = False,
         word_dropout: float = 0.0,
         **kwargs: Any,
     ):
         """``char_features``: a character CNN over each word added to its subword embeddings (the
         character vocabulary is ``features["char_vocab"]``); ``crf``: linear-chain CRF layers over
-        the entity and trigger heads; ``word_dropout``: in training, the share of subword
+        the entity and trigger heads; ``char_to_output``: the character vector is also added to the
+        encoder's output states (the heads read the letters directly); ``word_dropout``: in training, the share of subword
         embeddings zeroed (the word's letters stay), so the model learns to read unseen words."""
         self.encoder = encoder or {}
         self.schema = schema or LabelSchema().to_dict()
@@ -49,6 +51,7 @@ class ArabicIEConfig(PretrainedConfig):
         self.char_embedding_size = char_embedding_size
         self.char_filters = char_filters
         self.char_kernel_sizes = list(char_kernel_sizes or [2, 3, 4])
+        self.char_to_output = char_to_output
         self.crf = crf
         self.word_dropout = word_dropout
         super().__init__(**kwargs)

@@ -82,6 +82,8 @@ class ArabicIEModel(PreTrainedModel):
             width = self.encoder.get_input_embeddings().embedding_dim  # ELECTRA's may differ from hidden
             self.char_cnn = CharCNN(len(char_vocab) + RESERVED, width, config.char_embedding_size,
                                     config.char_filters, config.char_kernel_sizes)
+        self.char_output = (nn.Linear(self.char_cnn.projection.out_features, hidden)
+                            if self.char_cnn is not None and config.char_to_output else None)
         self.entity_crf = LinearChainCRF(schema.entity_labels) if config.crf else None
         self.trigger_crf = LinearChainCRF(schema.trigger_labels) if config.crf else None
         self._allowed_mask: torch.Tensor | None = None
@@ -145,9 +147,13 @@ class ArabicIEModel(PreTrainedModel):
         if drop:
             keep = torch.rand(input_ids.shape, device=input_ids.device) >= drop
             embeds = embeds * keep.unsqueeze(-1).to(embeds.dtype)
-        if use_chars:
-            embeds = embeds + self.char_cnn(char_ids).to(embeds.dtype)
-        return self.encoder(inputs_embeds=embeds, attention_mask=attention_mask, **kwargs).last_hidden_state
+        chars = self.char_cnn(char_ids).to(embeds.dtype) if use_chars else None
+        if chars is not None:
+            embeds = embeds + chars
+        states = self.encoder(inputs_embeds=embeds, attention_mask=attention_mask, **kwargs).last_hidden_state
+        if chars is not None and self.char_output is not None:
+            states = states + self.char_output(chars)
+        return states
 
     def decoding_scores(self, head: str) -> dict[str, Any]:
         """The learned CRF scores of the ``entity`` or ``trigger`` head for

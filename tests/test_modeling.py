@@ -18,7 +18,8 @@ def char_crf_model(sample_records):
     train = sample_records["train"][:80]
     torch.manual_seed(0)
     model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
-                                   train, tiny=SMALL, char_features=True, crf=True, word_dropout=0.2)
+                                   train, tiny=SMALL, char_features=True, char_to_output=True, crf=True,
+                                   word_dropout=0.2)
     return model, tokenizer, train
 
 
@@ -39,7 +40,8 @@ def test_layers_and_shapes(char_crf_model):
     assert out.entity_logits.shape == (b, t, len(model.config.label_schema.entity_labels))
     assert set(out.losses) == {"entity", "trigger", "argument"} and torch.isfinite(out.loss)
     out.loss.backward()
-    for layer in (model.char_cnn.projection.weight, model.entity_crf.transitions, model.trigger_crf.transitions):
+    for layer in (model.char_cnn.projection.weight, model.char_output.weight, model.entity_crf.transitions,
+                  model.trigger_crf.transitions):
         assert layer.grad is not None and layer.grad.abs().sum() > 0
 
 

@@ -46,6 +46,7 @@ class TrainConfig:
     report_to: list[str] = field(default_factory=list)  # accelerate trackers, e.g. ["tensorboard"]
     tiny: dict[str, float] = field(default_factory=dict)  # TinyConfig overrides for model "tiny"
     char_features: bool = False  # character CNN over each word, added to its subword embeddings
+    char_to_output: bool = False  # the character vector is also added to the encoder's output states
     crf: bool = False  # linear-chain CRF layers over the entity and trigger heads
     word_dropout: float = 0.0  # share of subword embeddings zeroed in training
     classifier_dropout: float = 0.1

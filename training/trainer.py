@@ -115,6 +115,7 @@ class Trainer:
         model, tokenizer = build_model(self.config.model, schema, features, train,
                                        tiny=TinyConfig(**self.config.tiny), loss_weights=self.config.loss_weights,
                                        char_features=self.config.char_features, crf=self.config.crf,
+                                       char_to_output=self.config.char_to_output,
                                        word_dropout=self.config.word_dropout,
                                        classifier_dropout=self.config.classifier_dropout)
         if self.accelerator.is_main_process:
