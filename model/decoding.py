@@ -50,6 +50,31 @@ def viterbi(log_probs: np.ndarray, transitions: np.ndarray, start: np.ndarray,
     return path[::-1]
 
 
+def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    """log(sum(exp(x))) along ``axis``, -inf where every term is -inf."""
+    top = x.max(axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.squeeze(top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True)), axis=axis)
+
+
+def marginals(log_probs: np.ndarray, transitions: np.ndarray, start: np.ndarray,
+              end: np.ndarray | None = None) -> np.ndarray:
+    """Per-word label marginals of the linear chain (forward-backward in log space): under a CRF
+    the per-word softmax of the emissions says little about a label the transitions chose."""
+    n, _ = log_probs.shape
+    alpha = np.empty_like(log_probs)
+    beta = np.zeros_like(log_probs)
+    alpha[0] = log_probs[0] + start
+    for k in range(1, n):
+        alpha[k] = logsumexp(alpha[k - 1][:, None] + transitions, axis=0) + log_probs[k]
+    beta[-1] = 0.0 if end is None else end
+    for k in range(n - 2, -1, -1):
+        beta[k] = logsumexp(transitions + (log_probs[k + 1] + beta[k + 1])[None, :], axis=1)
+    joint = alpha + beta
+    return np.exp(joint - logsumexp(joint[-1], axis=0))
+
+
 class BioDecoder:
     """Decodes per-word probability rows over one head's BIO labels into scored word spans."""
 
@@ -60,11 +85,15 @@ class BioDecoder:
         self.transitions = allowed_transitions(self.labels) + (0.0 if transitions is None else transitions)
         self.start = start_allowed(self.labels) + (0.0 if start is None else start)
         self.end = end
+        self.learned = transitions is not None
 
     def __call__(self, probs: np.ndarray) -> list[tuple[int, int, str, float]]:
         if probs.shape[0] == 0:
             return []
-        path = viterbi(np.log(np.clip(probs, 1e-12, None)), self.transitions, self.start, self.end)
+        log_probs = np.log(np.clip(probs, 1e-12, None))
+        path = viterbi(log_probs, self.transitions, self.start, self.end)
+        if self.learned:  # scores from the chain's marginals, not the emissions alone
+            probs = marginals(log_probs, self.transitions, self.start, self.end)
         return decode_bio([self.labels[i] for i in path], [float(probs[k, i]) for k, i in enumerate(path)])
 
 

@@ -110,3 +110,26 @@ def test_crf_decoding_never_emits_invalid_bio(seed):
         assert valid_bio([LABELS[k] for k in path])
         for start, end, kind, _ in decoder(probs / probs.sum(1, keepdims=True)):
             assert 0 <= start < end <= len(probs) and kind in ("PER", "LOC")
+
+
+def test_crf_span_scores_are_chain_marginals():
+    """With learned transitions a span's score is the chain's marginal probability of its labels
+    (brute force over the valid paths), not the emissions' softmax alone."""
+    from arabic_ie.model.decoding import marginals
+
+    crf = random_crf(3)
+    scores = crf.decoding_scores()
+    decoder = BioDecoder(LABELS, **scores)
+    probs = np.random.default_rng(0).dirichlet(np.ones(len(LABELS)), size=3)
+    log_probs = np.log(probs)
+    got = marginals(log_probs, decoder.transitions, decoder.start, decoder.end)
+    weights = np.zeros((3, len(LABELS)))
+    for path in itertools.product(range(len(LABELS)), repeat=3):
+        s = decoder.start[path[0]] + log_probs[0, path[0]] + decoder.end[path[-1]]
+        s += sum(decoder.transitions[path[t - 1], path[t]] + log_probs[t, path[t]] for t in (1, 2))
+        for t, label in enumerate(path):
+            weights[t, label] += np.exp(s)
+    assert np.allclose(got, weights / weights[0].sum(), atol=1e-6)
+    assert np.allclose(got.sum(1), 1.0)
+    for _, _, _, score in decoder(probs):
+        assert 0 < score <= 1
