@@ -23,6 +23,7 @@ from torch import nn
 from transformers import AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
+from arabic_ie.data.chars import RESERVED
 from arabic_ie.data.features import IGNORE_INDEX
 
 from .char_cnn import CharCNN
@@ -77,8 +78,6 @@ class ArabicIEModel(PreTrainedModel):
             char_vocab = config.feature_config.char_vocab
             if not char_vocab:
                 raise ValueError("char_features needs a character vocabulary in features['char_vocab']")
-            from arabic_ie.data.chars import RESERVED
-
             width = self.encoder.get_input_embeddings().embedding_dim  # ELECTRA's may differ from hidden
             self.char_cnn = CharCNN(len(char_vocab) + RESERVED, width, config.char_embedding_size,
                                     config.char_filters, config.char_kernel_sizes)

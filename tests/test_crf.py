@@ -8,7 +8,7 @@ import torch
 
 from arabic_ie.data.features import IGNORE_INDEX
 from arabic_ie.model.crf import LinearChainCRF, crf_loss, labelled_positions
-from arabic_ie.model.decoding import BioDecoder
+from arabic_ie.model.decoding import BioDecoder, marginals, viterbi
 
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
@@ -104,8 +104,6 @@ def test_crf_decoding_never_emits_invalid_bio(seed):
     for _ in range(50):
         probs = rng.dirichlet(np.ones(len(LABELS)) * 0.2, size=int(rng.integers(1, 12)))
         probs[:, [2, 4]] += 5  # I- tags are everywhere the likeliest per word
-        from arabic_ie.model.decoding import viterbi
-
         path = viterbi(np.log(probs), decoder.transitions, decoder.start, decoder.end)
         assert valid_bio([LABELS[k] for k in path])
         for start, end, kind, _ in decoder(probs / probs.sum(1, keepdims=True)):
@@ -115,8 +113,6 @@ def test_crf_decoding_never_emits_invalid_bio(seed):
 def test_crf_span_scores_are_chain_marginals():
     """With learned transitions a span's score is the chain's marginal probability of its labels
     (brute force over the valid paths), not the emissions' softmax alone."""
-    from arabic_ie.model.decoding import marginals
-
     crf = random_crf(3)
     scores = crf.decoding_scores()
     decoder = BioDecoder(LABELS, **scores)
