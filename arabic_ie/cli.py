@@ -93,6 +93,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise SystemExit("arabic-ie eval: give --model and --data, or --gold and --pred")
     scores = score(gold, pred)
     print(format_table(scores))
+    if args.baseline_train:
+        from arabic_ie.training.baseline import baseline_scores, format_comparison
+
+        systems = baseline_scores(list(read_corpus(args.baseline_train, args.format)), gold, crf=not args.no_crf)
+        print(f"\nF1 (%) beside baselines trained on {args.baseline_train}:")
+        print(format_comparison({**systems, "evaluated": scores}))
     if args.output_json:
         with atomic_open(args.output_json) as out:
             json.dump(scores, out, indent=2)
@@ -175,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device")
     p.add_argument("--output-json")
     p.add_argument("--output-md")
+    p.add_argument("--baseline-train", metavar="FILE",
+                   help="train the majority and CRF baselines on FILE and print their scores beside")
+    p.add_argument("--no-crf", action="store_true", help="with --baseline-train: the majority baseline only")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("predict", help="tag a file (streaming, resumable)")

@@ -42,10 +42,9 @@ def run_demo(output: str = "outputs/demo", epochs: int | None = None) -> int:
     """Train ``tiny`` on the sample, score it beside the majority baseline, and tag an article."""
     from arabic_ie.data.jsonl import read_jsonl
     from arabic_ie.model.tagger import JointTagger
-    from arabic_ie.training.baseline import MajorityBaseline
+    from arabic_ie.training.baseline import baseline_scores, format_comparison
     from arabic_ie.training.config import TrainConfig
-    from arabic_ie.training.metrics import score
-    from arabic_ie.training.trainer import summarize_metric, Trainer
+    from arabic_ie.training.trainer import Trainer
 
     config_file = SAMPLE / "sample-tiny.yaml"  # configs/sample-tiny.yaml, shipped with the sample
     config = TrainConfig.from_yaml(config_file, output_dir=output, epochs=epochs,
@@ -54,13 +53,9 @@ def run_demo(output: str = "outputs/demo", epochs: int | None = None) -> int:
     started = time.time()
     result = Trainer(config).train()
     train, test = list(read_jsonl(sample_path("train"))), list(read_jsonl(sample_path("test")))
-    baseline = MajorityBaseline(train)
-    baseline_scores = summarize_metric(score(test, [baseline.predict(r) for r in test]))
-    model_scores = summarize_metric(result["metrics"]["test"])
+    systems = {**baseline_scores(train, test), "arabic-ie tiny (joint)": result["metrics"]["test"]}
     print("\nTest split of the shipped sample (F1, %):")
-    print(f"  {'':<28}{'entities':>10}{'triggers':>10}{'arguments':>11}")
-    for name, s in (("majority label per word", baseline_scores), ("arabic-ie tiny (joint)", model_scores)):
-        print(f"  {name:<28}{100 * s['entity_f1']:>10.1f}{100 * s['trigger_f1']:>10.1f}{100 * s['argument_f1']:>11.1f}")
+    print(format_comparison(systems))
     tagger = JointTagger.from_pretrained(Path(output) / "model")
     print("\nAn unseen article:\n" + EXAMPLE_ARTICLE + "\n")
     print(describe(tagger.predict(EXAMPLE_ARTICLE)))

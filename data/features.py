@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from .overlaps import keep_outermost, resolve_overlaps
+from .chars import CharEncoder
 from .records import Record, Span
 from .schema import OUTSIDE, LabelSchema
 from .text import NormalizationConfig, Word, normalize_word, split_words
@@ -29,6 +30,8 @@ class FeatureConfig:
     stride: int = 32  # subword tokens shared by consecutive windows
     label_all_subwords: bool = False
     normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
+    char_vocab: str = ""  # characters for the model's character features ("" = none); data/chars.py
+    max_word_chars: int = 16
 
     def __post_init__(self) -> None:
         if isinstance(self.normalization, dict):  # as saved with a model
@@ -41,7 +44,8 @@ class FeatureConfig:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form saved in the model config."""
         return {"max_length": self.max_length, "stride": self.stride,
-                "label_all_subwords": self.label_all_subwords, "normalization": self.normalization.to_dict()}
+                "label_all_subwords": self.label_all_subwords, "normalization": self.normalization.to_dict(),
+                "char_vocab": self.char_vocab, "max_word_chars": self.max_word_chars}
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Window:
     first_piece: list[bool]
     word_start: int
     word_end: int
+    char_ids: list[list[int]] | None = None  # per token, the letters of its word (character features)
 
     def token_range(self, first_word: int, end_word: int) -> tuple[int, int]:
         """Token positions ``[start, end)`` covering words ``[first_word, end_word)``."""
@@ -194,6 +199,7 @@ class FeatureBuilder:
         self.argument_ids = {l: i for i, l in enumerate(schema.argument_labels)}
         self.event_type_ids = {t: i for i, t in enumerate(schema.event_types)}
         self.affixes = special_affixes(tokenizer)
+        self.chars = CharEncoder(config.char_vocab, config.max_word_chars) if config.char_vocab else None
 
     def normalised(self, words: Sequence[str]) -> list[str]:
         """The words as the tokenizer sees them (AraBERT normalisation, never empty)."""
@@ -201,8 +207,16 @@ class FeatureBuilder:
 
     def windows(self, word_sequences: Sequence[Sequence[str]]) -> list[list[Window]]:
         """Model windows for each word sequence (see :func:`encode_word_sequences`)."""
-        return encode_word_sequences(self.tokenizer, [self.normalised(ws) for ws in word_sequences],
-                                     self.config.max_length, self.config.stride, self.affixes)
+        normalised = [self.normalised(ws) for ws in word_sequences]
+        windows = encode_word_sequences(self.tokenizer, normalised, self.config.max_length, self.config.stride,
+                                        self.affixes)
+        if self.chars is not None:
+            empty = [0] * self.config.max_word_chars
+            for words, sequence_windows in zip(normalised, windows):
+                ids = [self.chars(w) for w in words]
+                for window in sequence_windows:
+                    window.char_ids = [empty if w is None else ids[w] for w in window.word_ids]
+        return windows
 
     def _token_labels(self, window: Window, tags: Sequence[str], ids: dict[str, int]) -> list[int]:
         labels = []
@@ -219,6 +233,8 @@ class FeatureBuilder:
         out: dict[str, list] = {k: [] for k in ("example_id", "input_ids", "attention_mask", "entity_labels",
                                                 "trigger_labels", "event_token_spans", "event_type_ids",
                                                 "argument_labels", "has_events", "word_start")}
+        if self.chars is not None:
+            out["char_ids"] = []
         for i, windows in enumerate(self.windows(batch["words"])):
             for window in windows:
                 events = [(span, etype, tags) for span, etype, tags in
@@ -237,6 +253,8 @@ class FeatureBuilder:
                                                for _, _, tags in events])
                 out["has_events"].append(int(has_events))
                 out["word_start"].append(window.word_start)
+                if self.chars is not None:
+                    out["char_ids"].append(window.char_ids)
         return out
 
     def build_dataset(self, records: Sequence[Record], num_proc: int | None = None):

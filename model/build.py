@@ -5,9 +5,11 @@ from typing import Any, Sequence
 
 from transformers import AutoModel, AutoTokenizer
 
+from arabic_ie.data.chars import char_vocabulary
 from arabic_ie.data.features import FeatureConfig
 from arabic_ie.data.records import Record
 from arabic_ie.data.schema import LabelSchema
+from arabic_ie.data.text import normalize_word, split_words
 
 from .configuration import ArabicIEConfig
 from .modeling import ArabicIEModel
@@ -26,7 +28,8 @@ def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
                 **head_settings: Any) -> tuple[ArabicIEModel, Any]:
     """A joint model with fresh heads on ``base_model``'s pretrained encoder (a hub id or a local
     folder of a BERT/ELECTRA/RoBERTa-family model), or on a random ``tiny`` BERT whose tokenizer
-    is trained on ``train_records``. Returns the model and its tokenizer."""
+    is trained on ``train_records``. With ``char_features=True`` the character vocabulary is
+    learnt from ``train_records`` too. Returns the model and its tokenizer."""
     if base_model == TINY:
         tokenizer = train_wordpiece(train_records, (tiny or TinyConfig()).vocab_size, features.normalization)
         encoder_config, pretrained = tiny_encoder_config(len(tokenizer), tiny or TinyConfig()), None
@@ -44,6 +47,9 @@ def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
     if features.max_length > limit:  # windows never exceed what the encoder's positions allow
         features.max_length = limit
         features.stride = min(features.stride, limit // 4)
+    if head_settings.get("char_features") and not features.char_vocab:
+        features.char_vocab = char_vocabulary(normalize_word(w.text, features.normalization)
+                                              for r in train_records for w in split_words(r.text))
     config = ArabicIEConfig(encoder=encoder_config.to_dict(), schema=schema.to_dict(), features=features.to_dict(),
                             base_model=base_model, **head_settings)
     model = ArabicIEModel(config)

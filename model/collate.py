@@ -24,6 +24,13 @@ def collate_features(rows: Sequence[dict[str, Any]], pad_token_id: int,
         "input_ids": torch.tensor([pad(r["input_ids"], pad_token_id) for r in rows]),
         "attention_mask": torch.tensor([pad(r["attention_mask"], 0) for r in rows]),
     }
+    if rows[0].get("char_ids") is not None:
+        width = len(rows[0]["char_ids"][0]) if rows[0]["char_ids"] else 1
+        chars = torch.zeros((len(rows), length, width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            if r["char_ids"]:
+                chars[i, : len(r["char_ids"])] = torch.tensor(r["char_ids"])
+        batch["char_ids"] = chars
     if "entity_labels" in rows[0]:
         batch["entity_labels"] = torch.tensor([pad(r["entity_labels"], IGNORE_INDEX) for r in rows])
         batch["trigger_labels"] = torch.tensor([pad(r["trigger_labels"], IGNORE_INDEX) for r in rows])

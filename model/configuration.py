@@ -27,8 +27,20 @@ class ArabicIEConfig(PretrainedConfig):
         argument_max_distance: int = 32,
         classifier_dropout: float = 0.1,
         loss_weights: dict[str, float] | None = None,
+        char_features: bool = False,
+        char_embedding_size: int = 32,
+        char_filters: int = 64,
+        char_kernel_sizes: list[int] | None = None,
+        char_to_output: bool = False,
+        crf: bool = False,
+        word_dropout: float = 0.0,
         **kwargs: Any,
     ):
+        """``char_features``: a character CNN over each word added to its subword embeddings (the
+        character vocabulary is ``features["char_vocab"]``); ``crf``: linear-chain CRF layers over
+        the entity and trigger heads; ``char_to_output``: the character vector is also added to the
+        encoder's output states (the heads read the letters directly); ``word_dropout``: in training, the share of subword
+        embeddings zeroed (the word's letters stay), so the model learns to read unseen words."""
         self.encoder = encoder or {}
         self.schema = schema or LabelSchema().to_dict()
         self.features = features or FeatureConfig().to_dict()
@@ -38,6 +50,13 @@ class ArabicIEConfig(PretrainedConfig):
         self.argument_max_distance = argument_max_distance
         self.classifier_dropout = classifier_dropout
         self.loss_weights = {"entity": 1.0, "trigger": 1.0, "argument": 1.0, **(loss_weights or {})}
+        self.char_features = char_features
+        self.char_embedding_size = char_embedding_size
+        self.char_filters = char_filters
+        self.char_kernel_sizes = list(char_kernel_sizes or [2, 3, 4])
+        self.char_to_output = char_to_output
+        self.crf = crf
+        self.word_dropout = word_dropout
         super().__init__(**kwargs)
 
     @property

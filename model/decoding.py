@@ -2,7 +2,9 @@
 
 Labels are decoded with BIO constraints (Viterbi over log-probabilities, where ``I-X`` may only
 follow ``B-X`` or ``I-X``), so a multi-word name comes out as one span of one type rather than a
-patchwork of the per-word argmax."""
+patchwork of the per-word argmax. A model with a CRF layer adds its learned transition, start and
+end scores to those constraints (:meth:`arabic_ie.model.crf.LinearChainCRF.decoding_scores`);
+forbidden moves stay at ``-inf``, so no decoder ever emits an invalid BIO sequence."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -30,8 +32,9 @@ def start_allowed(labels: Sequence[str]) -> np.ndarray:
     return np.array([-np.inf if label.startswith("I-") else 0.0 for label in labels])
 
 
-def viterbi(log_probs: np.ndarray, transitions: np.ndarray, start: np.ndarray) -> list[int]:
-    """Best label path under the transition constraints (``log_probs``: words x labels)."""
+def viterbi(log_probs: np.ndarray, transitions: np.ndarray, start: np.ndarray,
+            end: np.ndarray | None = None) -> list[int]:
+    """Best label path under the transition scores (``log_probs``: words x labels)."""
     n = log_probs.shape[0]
     if n == 0:
         return []
@@ -41,24 +44,58 @@ def viterbi(log_probs: np.ndarray, transitions: np.ndarray, start: np.ndarray) -
         candidates = score[:, None] + transitions
         back[k] = candidates.argmax(0)
         score = candidates.max(0) + log_probs[k]
+    if end is not None:
+        score = score + end
     path = [int(score.argmax())]
     for k in range(n - 1, 0, -1):
         path.append(int(back[k, path[-1]]))
     return path[::-1]
 
 
+def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    """log(sum(exp(x))) along ``axis``, -inf where every term is -inf."""
+    top = x.max(axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.squeeze(top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True)), axis=axis)
+
+
+def marginals(log_probs: np.ndarray, transitions: np.ndarray, start: np.ndarray,
+              end: np.ndarray | None = None) -> np.ndarray:
+    """Per-word label marginals of the linear chain (forward-backward in log space): under a CRF
+    the per-word softmax of the emissions says little about a label the transitions chose."""
+    n, _ = log_probs.shape
+    alpha = np.empty_like(log_probs)
+    beta = np.zeros_like(log_probs)
+    alpha[0] = log_probs[0] + start
+    for k in range(1, n):
+        alpha[k] = logsumexp(alpha[k - 1][:, None] + transitions, axis=0) + log_probs[k]
+    beta[-1] = 0.0 if end is None else end
+    for k in range(n - 2, -1, -1):
+        beta[k] = logsumexp(transitions + (log_probs[k + 1] + beta[k + 1])[None, :], axis=1)
+    joint = alpha + beta
+    return np.exp(joint - logsumexp(joint[-1], axis=0))
+
+
 class BioDecoder:
     """Decodes per-word probability rows over one head's BIO labels into scored word spans."""
 
-    def __init__(self, labels: Sequence[str]):
+    def __init__(self, labels: Sequence[str], transitions: np.ndarray | None = None,
+                 start: np.ndarray | None = None, end: np.ndarray | None = None):
+        """``transitions``/``start``/``end``: learned CRF scores (default: BIO constraints only)."""
         self.labels = list(labels)
-        self.transitions = allowed_transitions(self.labels)
-        self.start = start_allowed(self.labels)
+        self.transitions = allowed_transitions(self.labels) + (0.0 if transitions is None else transitions)
+        self.start = start_allowed(self.labels) + (0.0 if start is None else start)
+        self.end = end
+        self.learned = transitions is not None
 
     def __call__(self, probs: np.ndarray) -> list[tuple[int, int, str, float]]:
         if probs.shape[0] == 0:
             return []
-        path = viterbi(np.log(np.clip(probs, 1e-12, None)), self.transitions, self.start)
+        log_probs = np.log(np.clip(probs, 1e-12, None))
+        path = viterbi(log_probs, self.transitions, self.start, self.end)
+        if self.learned:  # scores from the chain's marginals, not the emissions alone
+            probs = marginals(log_probs, self.transitions, self.start, self.end)
         return decode_bio([self.labels[i] for i in path], [float(probs[k, i]) for k, i in enumerate(path)])
 
 

@@ -2,6 +2,9 @@
 
 - entity head: BIO over entity types, per token;
 - trigger head: BIO over event types, per token;
+- optional, for models trained from little data: character-level word representations
+  (:mod:`.char_cnn`) added to the subword embeddings, linear-chain CRF layers (:mod:`.crf`) over
+  the entity and trigger heads, and word dropout; config flags, on any encoder.
 - argument head: for each trigger of a sentence, BIO over roles for every token relative to that
   trigger, from the token's state combined with the trigger's (mean-pooled) state, an
   embedding of the event type and an embedding of the token's distance to the trigger. Several events in a sentence get their own arguments from one
@@ -20,9 +23,12 @@ from torch import nn
 from transformers import AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
+from arabic_ie.data.chars import RESERVED
 from arabic_ie.data.features import IGNORE_INDEX
 
+from .char_cnn import CharCNN
 from .configuration import ArabicIEConfig
+from .crf import LinearChainCRF, crf_loss
 
 
 @dataclass
@@ -73,6 +79,18 @@ class ArabicIEModel(PreTrainedModel):
         self.argument_trigger = nn.Linear(hidden + config.event_type_embedding_size, config.argument_hidden_size)
         self.argument_distance = nn.Embedding(2 * config.argument_max_distance + 1, config.argument_hidden_size)
         self.argument_head = nn.Linear(config.argument_hidden_size, len(schema.argument_labels))
+        self.char_cnn = None
+        if config.char_features:
+            char_vocab = config.feature_config.char_vocab
+            if not char_vocab:
+                raise ValueError("char_features needs a character vocabulary in features['char_vocab']")
+            width = self.encoder.get_input_embeddings().embedding_dim  # ELECTRA's may differ from hidden
+            self.char_cnn = CharCNN(len(char_vocab) + RESERVED, width, config.char_embedding_size,
+                                    config.char_filters, config.char_kernel_sizes)
+        self.char_output = (nn.Linear(self.char_cnn.projection.out_features, hidden)
+                            if self.char_cnn is not None and config.char_to_output else None)
+        self.entity_crf = LinearChainCRF(schema.entity_labels) if config.crf else None
+        self.trigger_crf = LinearChainCRF(schema.trigger_labels) if config.crf else None
         self._allowed_mask: torch.Tensor | None = None
         self.post_init()
 
@@ -121,10 +139,32 @@ class ArabicIEModel(PreTrainedModel):
             nn.init.zeros_(module.bias)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-               token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        """Token states of the shared encoder (batch, tokens, hidden)."""
+               token_type_ids: torch.Tensor | None = None, char_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Token states of the shared encoder (batch, tokens, hidden). With character features or
+        word dropout the encoder reads embeddings: each piece's subword embedding (zeroed for
+        dropped words in training) plus the character vector of its word."""
         kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
-        return self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state
+        use_chars = self.char_cnn is not None and char_ids is not None
+        drop = self.config.word_dropout if self.training else 0.0
+        if not use_chars and not drop:
+            return self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state
+        embeds = self.encoder.get_input_embeddings()(input_ids)
+        if drop:
+            keep = torch.rand(input_ids.shape, device=input_ids.device) >= drop
+            embeds = embeds * keep.unsqueeze(-1).to(embeds.dtype)
+        chars = self.char_cnn(char_ids).to(embeds.dtype) if use_chars else None
+        if chars is not None:
+            embeds = embeds + chars
+        states = self.encoder(inputs_embeds=embeds, attention_mask=attention_mask, **kwargs).last_hidden_state
+        if chars is not None and self.char_output is not None:
+            states = states + self.char_output(chars)
+        return states
+
+    def decoding_scores(self, head: str) -> dict[str, Any]:
+        """The learned CRF scores of the ``entity`` or ``trigger`` head for
+        :class:`~arabic_ie.model.decoding.BioDecoder`; empty without a CRF layer."""
+        crf = getattr(self, f"{head}_crf", None)
+        return crf.decoding_scores() if crf is not None else {}
 
     def argument_logits(self, hidden: torch.Tensor, event_token_spans: torch.Tensor,
                         event_type_ids: torch.Tensor) -> torch.Tensor:
@@ -167,11 +207,12 @@ class ArabicIEModel(PreTrainedModel):
         event_token_spans: torch.Tensor | None = None,
         event_type_ids: torch.Tensor | None = None,
         argument_labels: torch.Tensor | None = None,
+        char_ids: torch.Tensor | None = None,
         **unused: object,
     ) -> JointOutput:
         """Logits of every head and, with labels, the weighted sum of the heads' losses (masked
         where a record has no event layer)."""
-        hidden = self.dropout(self.encode(input_ids, attention_mask, token_type_ids))
+        hidden = self.dropout(self.encode(input_ids, attention_mask, token_type_ids, char_ids))
         entity_logits = self.entity_head(hidden)
         trigger_logits = self.trigger_head(hidden)
         arg_logits = None
@@ -179,9 +220,11 @@ class ArabicIEModel(PreTrainedModel):
             arg_logits = self.argument_logits(hidden, event_token_spans, event_type_ids)
         losses: dict[str, torch.Tensor] = {}
         if entity_labels is not None:
-            losses["entity"] = _masked_cross_entropy(entity_logits, entity_labels)
+            losses["entity"] = (crf_loss(self.entity_crf, entity_logits, entity_labels) if self.entity_crf is not None
+                                else _masked_cross_entropy(entity_logits, entity_labels))
         if trigger_labels is not None:
-            losses["trigger"] = _masked_cross_entropy(trigger_logits, trigger_labels)
+            losses["trigger"] = (crf_loss(self.trigger_crf, trigger_logits, trigger_labels) if self.trigger_crf is not None
+                                 else _masked_cross_entropy(trigger_logits, trigger_labels))
         if argument_labels is not None and arg_logits is not None:
             losses["argument"] = _masked_cross_entropy(arg_logits, argument_labels)
         loss = None

@@ -80,8 +80,8 @@ class JointTagger:
         self.tokenizer = tokenizer
         self.schema = model.config.label_schema
         self.builder = FeatureBuilder(tokenizer, self.schema, model.config.feature_config)
-        self._entities = BioDecoder(self.schema.entity_labels)
-        self._triggers = BioDecoder(self.schema.trigger_labels)
+        self._entities = BioDecoder(self.schema.entity_labels, **self.model.decoding_scores("entity"))
+        self._triggers = BioDecoder(self.schema.trigger_labels, **self.model.decoding_scores("trigger"))
         self._arguments = BioDecoder(self.schema.argument_labels)
 
     @classmethod
@@ -183,10 +183,10 @@ class JointTagger:
         longest = max(len(w.input_ids) for w in windows)
         # a multiple of 8 is faster, but never longer than the encoder's positions allow
         multiple = 8 if -(-longest // 8) * 8 <= self.builder.config.max_length else 1
-        batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids)}
-                                  for w in windows], self.tokenizer.pad_token_id, pad_to_multiple_of=multiple)
+        batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids),
+                                   "char_ids": w.char_ids} for w in windows], self.tokenizer.pad_token_id, pad_to_multiple_of=multiple)
         batch = {k: v.to(self.device) for k, v in batch.items()}
-        hidden = self.model.encode(batch["input_ids"], batch["attention_mask"])
+        hidden = self.model.encode(batch["input_ids"], batch["attention_mask"], char_ids=batch.get("char_ids"))
         entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
         trigger_probs = self.model.trigger_head(hidden).float().softmax(-1).cpu().numpy()
 

@@ -30,6 +30,8 @@ class TinyConfig:
     num_attention_heads: int = 4
     intermediate_size: int = 256
     max_position_embeddings: int = 512
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
 
 
 def wordpiece_vocab(word_counts: Counter[str], vocab_size: int) -> list[str]:
@@ -81,4 +83,6 @@ def tiny_encoder_config(vocab_size: int, config: TinyConfig = TinyConfig()) -> B
     return BertConfig(vocab_size=vocab_size, hidden_size=config.hidden_size,
                       num_hidden_layers=config.num_hidden_layers, num_attention_heads=config.num_attention_heads,
                       intermediate_size=config.intermediate_size,
-                      max_position_embeddings=config.max_position_embeddings)
+                      max_position_embeddings=config.max_position_embeddings,
+                      hidden_dropout_prob=config.hidden_dropout_prob,
+                      attention_probs_dropout_prob=config.attention_probs_dropout_prob)

@@ -3,9 +3,10 @@
 last ``--dev-fraction`` of sentences, contiguous), entity F1 per type (seqeval, strict IOB2).
 
 Writes ``<work>/train.conll`` and ``<work>/dev.conll`` (default outputs/anercorp, the layout
-configs/anercorp-arabertv02.yaml reads), trains with ``--model`` (``tiny`` here; a user with hub
-access runs ``aubmindlab/bert-base-arabertv02``, or ``arabic-ie train --config
-configs/anercorp-arabertv02.yaml`` after this script has written the split), and writes JSON.
+configs/anercorp-arabertv02.yaml reads), scores the majority and CRF baselines on the same split,
+trains the recipe of ``--config`` (default configs/anercorp-tiny.yaml, the offline recipe, epochs
+included; configs/anercorp-arabertv02.yaml when ``--model`` names another encoder) with any
+``key=value`` overrides, leaves the best model in ``RUN_DIR/model`` and writes JSON.
 """
 from __future__ import annotations
 
@@ -21,17 +22,18 @@ import bench_common as bc  # sets the offline environment before transformers is
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared-data", help="folder holding ANERcorp/")
-    parser.add_argument("--model", default="tiny", help="tiny, a hub id or a local encoder folder")
+    parser.add_argument("--config", help="training recipe (default: configs/anercorp-tiny.yaml for tiny, "
+                        "configs/anercorp-arabertv02.yaml otherwise)")
+    parser.add_argument("overrides", nargs="*", help="key=value settings that override the recipe")
+    parser.add_argument("--model", help="tiny (the recipe's default), a hub id or a local encoder folder")
     parser.add_argument("--work", default="outputs/anercorp", help="where train.conll and dev.conll go")
     parser.add_argument("--run-dir", default="outputs/anercorp-run", help="the training run's output folder")
     parser.add_argument("--dev-fraction", type=float, default=0.1)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--learning-rate", type=float, default=None,
-                        help="encoder learning rate (default: 5e-5 for a pretrained model, 1e-3 for tiny)")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--epochs", type=int, help="default: the recipe's")
+    parser.add_argument("--seed", type=int, help="default: the recipe's")
     parser.add_argument("--output", default="outputs/eval_anercorp.json")
+    parser.add_argument("--no-crf", action="store_true", help="skip the CRF baseline (about 2 minutes)")
+    parser.add_argument("--baselines-only", action="store_true", help="score the baselines, train nothing")
     return parser.parse_args(argv)
 
 
@@ -55,19 +57,45 @@ def entity_table(scores: dict[str, Any]) -> list[dict[str, Any]]:
     return rows + [{"type": "overall (micro)"} | entities["overall"]]
 
 
+def f1_columns(systems: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per entity type (then overall), one F1 column per system: the model beside its
+    yardsticks."""
+    types = sorted({t for s in systems.values() for t in s["entities"]["per_type"]})
+    rows = []
+    for name in types + ["overall (micro)"]:
+        row: dict[str, Any] = {"type": name}
+        for system, scores in systems.items():
+            ents = scores["entities"]
+            row[system] = (ents["overall"] if name == "overall (micro)" else ents["per_type"].get(name, {})).get("f1", 0.0)
+        rows.append(row)
+    return rows, ["type", *systems]
+
+
 def main(args: argparse.Namespace) -> int:
     from arabic_ie.training.config import TrainConfig
     from arabic_ie.training.trainer import Trainer
 
+    from arabic_ie.data.formats import read_corpus
+    from arabic_ie.training.baseline import baseline_scores
+
     work = Path(args.work)
     split = split_train_dev(bc.shared_data_dir(args.shared_data) / bc.ANERCORP_TRAIN, work, args.dev_fraction)
-    tiny = args.model == "tiny"
-    lr = args.learning_rate or (1e-3 if tiny else 5e-5)
-    config = TrainConfig(model=args.model, train_files=[str(work / "train.conll")],
-                         dev_files=[str(work / "dev.conll")], output_dir=args.run_dir, epochs=args.epochs,
-                         batch_size=args.batch_size, max_length=args.max_length, learning_rate=lr,
-                         head_learning_rate=max(lr, 1e-3) if tiny else 5e-5, metric_for_best="entity_f1",
-                         seed=args.seed)
+    start = time.perf_counter()
+    train_records, dev_records = list(read_corpus(work / "train.conll")), list(read_corpus(work / "dev.conll"))
+    baselines = baseline_scores(train_records, dev_records, crf=not args.no_crf)
+    baseline_seconds = time.perf_counter() - start
+    if args.baselines_only:
+        rows, columns = f1_columns(baselines)
+        print(bc.format_rows(rows, columns))
+        print(f"baselines in {baseline_seconds:.0f} s; dev = last {split['dev_sentences']} of {split['sentences']} sentences")
+        output = {"split": split, "machine": bc.machine_info(), "baselines": baselines}
+        print(f"wrote {bc.write_json(args.output, output)}")
+        return 0
+    recipe = args.config or bc.REPO / "configs" / (
+        "anercorp-tiny.yaml" if args.model in (None, "tiny") else "anercorp-arabertv02.yaml")
+    config = TrainConfig.from_yaml(recipe, args.overrides, model=args.model, train_files=[str(work / "train.conll")],
+                                   dev_files=[str(work / "dev.conll")], test_files=[], output_dir=args.run_dir,
+                                   epochs=args.epochs, seed=args.seed)
     start = time.perf_counter()
     result = Trainer(config).train()
     seconds = time.perf_counter() - start
@@ -75,9 +103,16 @@ def main(args: argparse.Namespace) -> int:
     rows = entity_table(dev)
     output = {"split": split, "config": config.to_dict(), "machine": bc.machine_info(),
               "seconds": round(seconds, 1), "best_epoch": result.get("best_epoch"), "steps": result.get("steps"),
-              "entity_f1": dev["entities"]["overall"]["f1"], "per_type": rows, "dev_scores": dev}
+              "entity_f1": dev["entities"]["overall"]["f1"], "per_type": rows, "dev_scores": dev,
+              "baselines": baselines}
     print(bc.format_rows(rows, ["type", "precision", "recall", "f1", "support"]))
-    print(f"{args.model}, {args.epochs} epochs, {seconds:.0f} s; dev = last {split['dev_sentences']} of "
+    print("\nEntity F1 beside the yardsticks (same training sentences, same dev block):")
+    f1_rows, columns = f1_columns({**baselines, f"arabic-ie {config.model}": dev})
+    print(bc.format_rows(f1_rows, columns))
+    size = sum(f.stat().st_size for f in (Path(config.output_dir) / "model").iterdir() if f.is_file())
+    output["model_mb"] = round(size / 2**20, 1)
+    print(f"{config.model} ({recipe}), best epoch {result.get('best_epoch')} of {config.epochs}, "
+          f"{seconds:.0f} s training, model {output['model_mb']} MB; dev = last {split['dev_sentences']} of "
           f"{split['sentences']} sentences")
     print(f"wrote {bc.write_json(args.output, output)}")
     return 0

@@ -38,3 +38,14 @@ def test_eval_with_mismatched_files_is_a_clear_error(tmp_path, capsys):
     pred.write_text((SAMPLE / "dev.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
     assert main(["eval", "--gold", str(SAMPLE / "test.jsonl"), "--pred", str(pred)]) == 2
     assert "gold record(s) have no prediction" in capsys.readouterr().err
+
+
+def test_eval_prints_the_baselines_beside(tmp_path, capsys):
+    gold = SAMPLE / "test.jsonl"
+    assert main(["eval", "--gold", str(gold), "--pred", str(gold), "--baseline-train", str(SAMPLE / "dev.jsonl"),
+                 "--no-crf"]) == 0
+    out = capsys.readouterr().out
+    assert "majority label per word" in out and "evaluated" in out
+    evaluated = [line for line in out.splitlines() if line.strip().startswith("evaluated")][0]
+    assert evaluated.split()[1:] == ["100.0", "100.0", "100.0"]
+

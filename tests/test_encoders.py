@@ -53,3 +53,35 @@ def test_encoder_family_as_base(family, tmp_path, sample_records):
     texts = [r.text for r in sample_records["dev"][:3]] + [long]
     records = JointTagger(model, loaded_tokenizer, "cpu").predict(texts, split_sentences=False)
     assert [r.text for r in records] == texts
+
+
+def test_pretrained_bert_folder_trains_with_char_features_and_crf(tmp_path, sample_records):
+    """The little-data layers stay available on a pretrained encoder (AraBERT's path): the
+    encoder weights are taken over, the new layers are added, and the trainer runs them."""
+    from arabic_ie.data.jsonl import write_jsonl
+    from arabic_ie.training.config import TrainConfig
+    from arabic_ie.training.trainer import Trainer
+
+    train = sample_records["train"][:24]
+    tokenizer = train_wordpiece(train, 600)
+    torch.manual_seed(0)
+    encoder = AutoModel.from_config(BertConfig(vocab_size=len(tokenizer), **SMALL))
+    folder = tmp_path / "bert"
+    encoder.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    flags = dict(char_features=True, char_to_output=True, crf=True, word_dropout=0.1)
+    model, _ = build_model(str(folder), LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
+                           train, **flags)
+    reference = encoder.state_dict()
+    assert all(torch.equal(t, reference[n]) for n, t in model.encoder.state_dict().items())
+    assert model.char_cnn is not None and model.entity_crf is not None and model.trigger_crf is not None
+
+    data = tmp_path / "train.jsonl"
+    write_jsonl(train, data)
+    config = TrainConfig(model=str(folder), train_files=[str(data)], dev_files=[str(data)], output_dir=str(tmp_path / "run"),
+                         epochs=2, batch_size=8, max_length=64, stride=8, **flags)
+    result = Trainer(config).train()
+    assert result["steps"] > 0 and result["steps"] % 2 == 0 and "dev" in result["metrics"]  # 2 epochs ran
+    tagger = JointTagger.from_pretrained(tmp_path / "run" / "model")
+    assert tagger.model.config.crf and tagger.model.config.base_model == str(folder)
+    assert len(tagger.predict([r.text for r in sample_records["dev"][:2]])) == 2

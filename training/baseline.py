@@ -5,7 +5,7 @@ event type. Unknown words get ``O``."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Sequence
+from typing import Any, Sequence
 
 from arabic_ie.data.features import record_to_word_example
 from arabic_ie.data.records import Event, Record, Span
@@ -52,3 +52,43 @@ class MajorityBaseline:
                            for k, f in enumerate(forms)])
             events.append(Event(etype, char_span(a, b, ""), [char_span(x, y, r) for x, y, r, _ in roles]))
         return Record(record.id, record.text, entities, events if record.has_events else None)
+
+
+def baseline_scores(train: Sequence[Record], records: Sequence[Record], crf: bool = True) -> dict[str, dict]:
+    """Scores of the yardsticks on ``records``, trained on ``train``: the majority baseline, and
+    the CRF baseline when sklearn-crfsuite is installed (``arabic-ie[crf]``; skipped with a
+    warning when not)."""
+    import logging
+
+    from .metrics import score
+
+    systems: dict[str, Any] = {"majority label per word": MajorityBaseline(train)}
+    if crf:
+        try:
+            from .crf_baseline import CrfBaseline
+
+            systems["CRF (word features)"] = CrfBaseline(train)
+        except ImportError as err:
+            logging.getLogger(__name__).warning("CRF baseline skipped: %s", err)
+    return {name: score(records, [system.predict(r) for r in records]) for name, system in systems.items()}
+
+
+def headline(scores: dict) -> dict[str, float]:
+    """Entity F1, and trigger and argument classification F1 where the data has events."""
+    out = {"entities": scores["entities"]["overall"]["f1"]}
+    if scores["counts"].get("event_records", 0) > 0:
+        out["triggers"] = scores["triggers"]["classification"]["f1"]
+        out["arguments"] = scores["arguments"]["classification"]["f1"]
+    return out
+
+
+def format_comparison(systems: dict[str, dict]) -> str:
+    """One line per system (baselines first, then the model): headline F1s in %, so every
+    figure is printed beside its yardsticks."""
+    rows = {name: headline(scores) for name, scores in systems.items()}
+    columns = list(next(iter(rows.values())))
+    width = max(len(name) for name in rows) + 2
+    lines = [f"  {'':<{width}}" + "".join(f"{c:>11}" for c in columns)]
+    lines += [f"  {name:<{width}}" + "".join(f"{100 * row.get(c, 0.0):>11.1f}" for c in columns)
+              for name, row in rows.items()]
+    return "\n".join(lines)

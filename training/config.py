@@ -47,7 +47,12 @@ class TrainConfig:
     keep_checkpoints: int = 1
     mixed_precision: str = "no"  # no | fp16 | bf16
     report_to: list[str] = field(default_factory=list)  # accelerate trackers, e.g. ["tensorboard"]
-    tiny: dict[str, int] = field(default_factory=dict)  # TinyConfig overrides for model "tiny"
+    tiny: dict[str, float] = field(default_factory=dict)  # TinyConfig overrides for model "tiny"
+    char_features: bool = False  # character CNN over each word, added to its subword embeddings
+    char_to_output: bool = False  # the character vector is also added to the encoder's output states
+    crf: bool = False  # linear-chain CRF layers over the entity and trigger heads
+    word_dropout: float = 0.0  # share of subword embeddings zeroed in training
+    classifier_dropout: float = 0.1
     conll_scheme: str = "BIO"
 
     def __post_init__(self) -> None:
@@ -70,6 +75,7 @@ class TrainConfig:
         unknown = set(self.loss_weights) - {"entity", "trigger", "argument"}
         need(not unknown, f"loss_weights: unknown heads {sorted(unknown)} (entity, trigger, argument)")
         need(self.patience is None or self.patience > 0, "patience must be a positive number of epochs")
+        need(0 <= self.word_dropout < 1, f"word_dropout must be in [0, 1), got {self.word_dropout}")
 
     @classmethod
     def from_yaml(cls, path: str | Path | None = None, overrides: list[str] | None = None,

@@ -1,0 +1,87 @@
+"""The joint model with its optional layers for little data: character CNN, CRF, word dropout."""
+import pytest
+import torch
+
+from arabic_ie.data.collate import collate_features
+from arabic_ie.data.features import FeatureBuilder, FeatureConfig
+from arabic_ie.data.schema import LabelSchema
+from arabic_ie.model.build import build_model
+from arabic_ie.model.hub import save_model
+from arabic_ie.model.tagger import JointTagger
+from arabic_ie.model.tiny import TinyConfig
+
+SMALL = TinyConfig(vocab_size=1500, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+
+
+@pytest.fixture(scope="module")
+def char_crf_model(sample_records):
+    train = sample_records["train"][:80]
+    torch.manual_seed(0)
+    model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
+                                   train, tiny=SMALL, char_features=True, char_to_output=True, crf=True,
+                                   word_dropout=0.2)
+    return model, tokenizer, train
+
+
+def batch_of(model, tokenizer, records):
+    builder = FeatureBuilder(tokenizer, model.config.label_schema, model.config.feature_config)
+    return collate_features(builder.build_dataset(records).to_list(), tokenizer.pad_token_id)
+
+
+def test_layers_and_shapes(char_crf_model):
+    model, tokenizer, train = char_crf_model
+    assert model.config.feature_config.char_vocab and model.char_cnn is not None and model.entity_crf is not None
+    batch = batch_of(model, tokenizer, train[:4])
+    b, t = batch["input_ids"].shape
+    assert batch["char_ids"].shape == (b, t, model.config.feature_config.max_word_chars)
+    assert torch.all(batch["char_ids"][:, 0] == 0)  # [CLS] has no letters
+    model.train()
+    out = model(**batch)
+    assert out.entity_logits.shape == (b, t, len(model.config.label_schema.entity_labels))
+    assert set(out.losses) == {"entity", "trigger", "argument"} and torch.isfinite(out.loss)
+    out.loss.backward()
+    for layer in (model.char_cnn.projection.weight, model.char_output.weight, model.entity_crf.transitions,
+                  model.trigger_crf.transitions):
+        assert layer.grad is not None and layer.grad.abs().sum() > 0
+
+
+def test_padding_and_batch_neighbours_do_not_change_a_window(char_crf_model):
+    model, tokenizer, train = char_crf_model
+    model.eval()
+    short = min(train[:10], key=lambda r: len(r.text))
+    alone = batch_of(model, tokenizer, [short])
+    mixed = batch_of(model, tokenizer, [short] + train[:3])  # padded to a longer window
+    n = alone["input_ids"].shape[1]
+    with torch.no_grad():
+        a = model.encode(alone["input_ids"], alone["attention_mask"], char_ids=alone["char_ids"])
+        m = model.encode(mixed["input_ids"], mixed["attention_mask"], char_ids=mixed["char_ids"])
+    assert torch.allclose(a[0], m[0, :n], atol=1e-5)
+
+
+def test_word_dropout_only_in_training(char_crf_model):
+    model, tokenizer, train = char_crf_model
+    batch = batch_of(model, tokenizer, train[:2])
+    args = (batch["input_ids"], batch["attention_mask"], None, batch["char_ids"])
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model.encode(*args), model.encode(*args))
+        model.train()
+        torch.manual_seed(1)
+        first = model.encode(*args)
+        torch.manual_seed(2)
+        assert not torch.allclose(first, model.encode(*args))
+    model.eval()
+
+
+def test_save_and_reload_give_identical_predictions(char_crf_model, tmp_path, sample_records):
+    model, tokenizer, _ = char_crf_model
+    with torch.no_grad():  # learned-looking CRF scores, so decoding really uses them
+        model.entity_crf.transitions.normal_()
+        model.trigger_crf.start_scores.normal_()
+    texts = [r.text for r in sample_records["dev"][:6]]
+    before = JointTagger(model, tokenizer, "cpu").predict(texts)
+    folder = save_model(model, tokenizer, tmp_path / "model")
+    reloaded = JointTagger.from_pretrained(folder, device="cpu")
+    assert reloaded.model.config.crf and reloaded.model.config.char_features
+    assert torch.equal(reloaded.model.entity_crf.transitions, model.entity_crf.transitions)
+    assert [r.to_dict() for r in reloaded.predict(texts)] == [r.to_dict() for r in before]
