@@ -181,3 +181,38 @@ def test_missing_input_and_stdout_are_clear_errors(tiny_model_dir, tmp_path, cap
     code = ray_predict.main(predict_args("--engine", "ray", "--model", str(tiny_model_dir), "--input",
                                          str(tmp_path), "--output", "-"))
     assert code == 2 and "stdin/stdout" in capsys.readouterr().err
+
+
+def test_parquet_shards_through_a_filesystem_uri(ray_local, tiny_model_dir, tmp_path):
+    """Parquet shards (``text`` and ``id`` columns, a null text among them) named by a glob in a
+    ``file://`` URI, written to a URI folder: the records of the one-process run on the same texts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from arabic_ie.model import ray_predict
+
+    records = list(read_jsonl(REPO / "data" / "sample" / "dev.jsonl"))[:30]
+    source = tmp_path / "in"
+    source.mkdir()
+    for k in range(3):
+        part = records[k * 10:(k + 1) * 10]
+        texts = [r.text for r in part]
+        if k == 1:
+            texts[4] = None
+        pq.write_table(pa.table({"id": [r.id for r in part], "text": texts}), source / f"part-{k}.parquet")
+    (source / "notes.txt").write_text("not a parquet shard\n", encoding="utf-8")
+    reference = tmp_path / "reference.jsonl"
+    reference.write_text("".join(json.dumps({"id": r.id, "text": r.text}, ensure_ascii=False) + "\n" for r in records),
+                         encoding="utf-8")
+    assert batch.main(predict_args("--model", str(tiny_model_dir), "--input", str(reference),
+                                   "--output", str(tmp_path / "reference.out.jsonl"))) == 0
+    one = [json.loads(line) for line in (tmp_path / "reference.out.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    args = predict_args("--engine", "ray", "--model", str(tiny_model_dir), "--input", f"file://{source}/*.parquet",
+                        "--output", f"file://{tmp_path}/out", "--batch-size", "32")
+    summary = ray_predict.run(args, ray_predict.options_from_args(args))
+    assert (summary.shards, summary.records, summary.errors) == (3, 30, 1)
+    ours = [json.loads(line) for k in range(3)
+            for line in (tmp_path / "out" / f"part-{k}.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert ours[14] == {"id": records[14].id, "error": "empty document"}
+    assert ours[:14] + ours[15:] == one[:14] + one[15:]
