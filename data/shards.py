@@ -57,9 +57,6 @@ class ShardSet:
     root: str
     shards: list[Shard]
 
-    def open_local(self, shard: Shard) -> contextlib.AbstractContextManager[str]:
-        return local_copy(self.root, shard.name)
-
 
 def _split_glob(path: str) -> tuple[str, str | None]:
     """``(folder before the first wildcard, pattern after it)``; no pattern without a wildcard."""
@@ -177,6 +174,8 @@ class OutputFolder:
             folder = os.path.join(self.base, STAGING)
             os.makedirs(folder, exist_ok=True)
             yield folder
+            with contextlib.suppress(OSError):  # left in place while a killed shard's file is in it
+                os.rmdir(folder)
             return
         folder = tempfile.mkdtemp(prefix="arabic-ie-out-")
         try:

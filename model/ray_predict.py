@@ -231,6 +231,11 @@ def main(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # a failure inside Ray: an actor that cannot load the model, a bad shard
+        if not type(err).__module__.startswith("ray"):
+            raise
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
     skipped = f", {summary.skipped_shards} shard(s) already complete" if summary.skipped_shards else ""
     errors = f", {summary.errors} error record(s)" if summary.errors else ""
     print(f"{PROG}: {summary.records} records in {summary.shards} shard(s){skipped}{errors} -> {args.output}",

@@ -6,7 +6,7 @@ bench_inference.py), split into ``--shards`` text shards for Ray and joined into
 the one-process run.
 
 Both engines run in this process, the way ``arabic-ie predict`` runs them: one process tags
-chunks of ``--batch-size`` lines with torch's default threads (all cores); Ray starts a local
+chunks of ``--batch-size`` lines with all cores' threads, then with one; Ray starts a local
 instance with all cores and an actor pool of ``--workers`` tagger actors of one CPU (one thread)
 each. Reported: end-to-end lines/s (model load and actor start included; starting the local Ray
 instance is shown apart) and steady lines/s, counted from the first finished unit (a chunk, or
@@ -66,10 +66,13 @@ def write_inputs(texts: list[str], folder: Path, shards: int) -> tuple[Path, Pat
     return joined, shard_dir
 
 
-def time_one_process(model: Path, joined: Path, batch_size: int) -> dict[str, float]:
+def time_one_process(model: Path, joined: Path, batch_size: int, threads: int) -> dict[str, float]:
     """The one-process loop of ``arabic-ie predict`` (load, read, tag chunk by chunk)."""
+    import torch
+
     from arabic_ie.model.batch import chunked, load_tagger, predict_chunk, read_items
 
+    torch.set_num_threads(threads)
     started = time.perf_counter()
     tagger = load_tagger(str(model), None, "cpu")
     lines, first, first_lines = 0, None, 0
@@ -115,8 +118,10 @@ def main(argv: list[str] | None = None) -> None:
     model = Path(args.model) if args.model else build_model(work / f"model-{args.layers}l", records, args.layers)
     joined, shard_dir = write_inputs(texts, work, args.shards)
 
-    rows = [{"system": f"one process ({os.cpu_count()} threads)", **time_one_process(model, joined, args.batch_size)}]
-    print(rows[-1], file=sys.stderr)
+    rows = []
+    for threads in (os.cpu_count(), 1):  # all cores, and one thread like one Ray CPU worker
+        rows.append({"system": f"one process, {threads} thread(s)", **time_one_process(model, joined, args.batch_size, threads)})
+        print(rows[-1], file=sys.stderr)
     import ray
 
     started = time.perf_counter()
