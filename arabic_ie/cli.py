@@ -109,10 +109,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Tag a file (see :mod:`arabic_ie.predict`)."""
+    """Tag a file (see :mod:`arabic_ie.predict`), or shards on Ray (``--engine ray``)."""
+    if args.engine == "ray":
+        from arabic_ie.model.ray_predict import main as ray_main
+
+        return ray_main(args)
     from arabic_ie.predict import main as batch_main
 
     return batch_main(args)
+
+
+def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
+    """``predict --engine ray``: shards in, a folder out, tagged by an actor pool on Ray Data."""
+    group = parser.add_argument_group("distributed tagging (--engine ray, needs arabic-ie[ray])")
+    group.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local: this process (default); ray: --input is a folder, glob or URI of "
+                            "shards, --output a folder (or URI) of output shards")
+    group.add_argument("--ray-address", help="Ray cluster to join (default: RAY_ADDRESS, else a local instance)")
+    group.add_argument("--workers", type=int, default=1, help="tagger actors (one model each)")
+    group.add_argument("--cpus-per-worker", type=float, default=1.0)
+    group.add_argument("--gpus-per-worker", type=float, default=0.0, help="1 on a GPU cluster")
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -190,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     from arabic_ie.predict import add_arguments
 
     add_arguments(p)
+    add_ray_arguments(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("push", help="upload a trained model folder (with its card) to the hub")

@@ -2,7 +2,7 @@
 # Set up .venv for arabic-ie: torch first, pinned (a CPU wheel where one is on disk; never an
 # unpinned torch, which would pull a multi-GB CUDA build), then the package itself.
 #   scripts/setup.sh          the package
-#   scripts/setup.sh --test   the package and its test tools
+#   scripts/setup.sh --test   the package, its test tools and the extras the tests exercise (ray)
 # TORCH_SPEC overrides the torch requirement (e.g. TORCH_SPEC="torch==2.13.0" is the default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,6 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet "${TORCH_SPEC:-torch==2.13.0}"
 extra=""
-[ "${1:-}" = "--test" ] && extra="[test]"
+[ "${1:-}" = "--test" ] && extra="[test,ray]"
 .venv/bin/python -m pip install --quiet -e ".${extra}"
 .venv/bin/python -c "import arabic_ie, torch, transformers; print('arabic-ie', arabic_ie.__version__, '| torch', torch.__version__, '| transformers', transformers.__version__)"

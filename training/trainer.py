@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import DistributedDataParallelKwargs, broadcast_object_list, set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_scheduler
@@ -49,6 +49,9 @@ from .sampler import LengthGroupedBatchSampler
 logger = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints"
 SETUP = "setup"  # config + tokenizer of the run, written once, so resume rebuilds the same model
+# The argument head only runs on batches with triggers: with several processes, DDP must be told
+# that a parameter may go unused on one rank, or the ranks' gradient all-reduces fall out of step.
+DDP_KWARGS = DistributedDataParallelKwargs(find_unused_parameters=True)
 
 
 @dataclass
@@ -129,7 +132,8 @@ class Trainer:
         self.output = Path(config.output_dir)
         self.accelerator = Accelerator(gradient_accumulation_steps=config.gradient_accumulation_steps,
                                        mixed_precision=config.mixed_precision,
-                                       log_with=config.report_to or None, project_dir=str(self.output))
+                                       log_with=config.report_to or None, project_dir=str(self.output),
+                                       kwargs_handlers=[DDP_KWARGS])
         self.state = LoopState()
 
     # -- setup ----------------------------------------------------------------------------------
@@ -272,9 +276,11 @@ class Trainer:
         state.epoch += 1
         state.step_in_epoch = 0
         improved = True
-        if dev:
-            scores = evaluate_model(acc.unwrap_model(model), tokenizer, dev, cfg.eval_batch_size)
-            headline = summarize_metric(scores)
+        if dev:  # scored on the main process only; the other ranks take its figures
+            headline = None
+            if acc.is_main_process:
+                headline = summarize_metric(evaluate_model(acc.unwrap_model(model), tokenizer, dev, cfg.eval_batch_size))
+            headline = broadcast_object_list([headline])[0]
             entry.update({f"dev_{k}": v for k, v in headline.items()})
             metric = headline.get(cfg.metric_for_best, headline["mean_f1"])
             improved = metric > state.best_metric
@@ -321,6 +327,7 @@ class Trainer:
         target = folder / f"step-{self.state.global_step:09d}{self.state.epoch:03d}{self.state.step_in_epoch:06d}"
         tmp = folder / "_"
         shutil.rmtree(tmp, ignore_errors=True)
+        acc.wait_for_everyone()
         acc.save_state(str(tmp))
         acc.wait_for_everyone()  # every rank's random-state file is in tmp before it is renamed
         if acc.is_main_process:

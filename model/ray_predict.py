@@ -1,0 +1,243 @@
+"""Distributed batch tagging on Ray Data: ``arabic-ie predict --engine ray`` (extra ``arabic-ie[ray]``).
+
+The shape of Ray Data's batch inference with Hugging Face models: ``map_batches`` over the input
+shards with an actor pool of :class:`TaggerActor` (one :class:`JointTagger` loaded per actor,
+``num_gpus`` per actor on a GPU cluster). An actor reads a shard and tags it in chunks of
+``--batch-size`` records, the one-process run's very chunks; the driver writes each shard's
+output with the one-process path's own sinks (:func:`arabic_ie.model.batch.make_sink`), error
+records included, so a shard's output is byte for byte what ``arabic-ie predict`` writes for
+that shard alone.
+
+Resume is per shard (see :mod:`arabic_ie.data.shards`): an output is published whole and its
+manifest written last; ``--resume`` skips the shards with a manifest and redoes the others.
+Shards are the unit of work: many shards of thousands of lines each keep every actor busy.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from arabic_ie.data.records import Record
+from arabic_ie.data.shards import OutputFolder, Shard, ShardSet, list_shards, local_copy
+
+from .batch import (BatchError, ConllSink, Item, LineSink, Summary, chunked, input_format, load_tagger, make_sink,
+                    predict_chunk, read_items)
+
+PROG = "arabic-ie predict --engine ray"
+EXTRA = "pip install 'arabic-ie[ray]'"
+
+
+@dataclass
+class RayOptions:
+    """Where and how wide to run. ``address`` None: ``RAY_ADDRESS`` if set, else a local instance."""
+
+    address: str | None = None
+    workers: int = 1  # actors, each with its own tagger
+    cpus_per_worker: float = 1.0
+    gpus_per_worker: float = 0.0  # 1 on a GPU cluster
+    local_cpus: int | None = None  # CPUs of a local instance (default: all)
+    object_store_mb: int = 512  # object store of a local instance; chunks are small
+
+
+@dataclass
+class ShardSummary(Summary):
+    shards: int = 0
+    skipped_shards: int = 0
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise BatchError(f"--engine ray needs Ray Data: {EXTRA}") from None
+    return ray
+
+
+def connect(options: RayOptions) -> None:
+    """Join the cluster at ``address`` / ``RAY_ADDRESS``, or start a local instance; reuse a
+    connection the caller already made."""
+    ray = import_ray()
+    if ray.is_initialized():
+        return
+    if options.address or os.environ.get("RAY_ADDRESS"):
+        ray.init(address=options.address)
+        return
+    ray.init(num_cpus=options.local_cpus, object_store_memory=options.object_store_mb << 20,
+             include_dashboard=False)
+
+
+# --- the Ray Data stages -------------------------------------------------------------------------
+
+def read_parquet_items(path: str) -> Iterator[Item]:
+    """A Parquet shard: a ``text`` column (and an ``id`` one, optionally), one record per row;
+    a row without text is an error record."""
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(path)
+    if "text" not in table.schema_arrow.names:
+        raise BatchError(f"{path}: a Parquet shard needs a 'text' column")
+    columns = ["text"] + (["id"] if "id" in table.schema_arrow.names else [])
+    index = 0
+    for batch in table.iter_batches(columns=columns):
+        rows = batch.to_pydict()
+        for k, text in enumerate(rows["text"]):
+            item_id = str(rows["id"][k]) if "id" in rows and rows["id"][k] is not None else f"row-{index + 1}"
+            if not isinstance(text, str) or not text.strip():
+                yield Item(index, None, item_id, error="empty document")
+            else:
+                yield Item(index, None, item_id, Record(item_id, text, [], None))
+            index += 1
+
+
+def read_chunks(root: str, name: str, format: str | None, batch_size: int) -> list[list[Item]]:
+    """A shard's records in chunks of ``batch_size`` (the one-process run's chunks); an empty
+    shard gives one empty chunk, so every shard reaches the writer."""
+    with local_copy(root, name) as path:
+        if (format or "").lower() == "parquet" or (not format and path.lower().endswith(".parquet")):
+            items = read_parquet_items(path)
+        else:
+            items = read_items(path, input_format(path, format))
+        return list(chunked(items, batch_size, batch_size)) or [[]]
+
+
+class TaggerActor:
+    """Ray Data's callable-class shape: the model loads once per actor; each call reads and tags
+    shards, one output row per chunk (the last one flagged)."""
+
+    def __init__(self, model: str, revision: str | None, device: str | None, quantize: str,
+                 batch_size: int, split_sentences: bool, root: str, format: str | None):
+        self.tagger = load_tagger(model, revision, device, quantize)
+        self.batch_size, self.split_sentences = batch_size, split_sentences
+        self.root, self.format = root, format
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {"shard": [], "chunk": [], "last": [], "results": []}
+        for shard, name in zip(batch["shard"], batch["name"]):
+            chunks = read_chunks(self.root, str(name), self.format, self.batch_size)
+            for k, chunk in enumerate(chunks):
+                results = predict_chunk(self.tagger, chunk, self.batch_size, self.split_sentences)
+                out["shard"].append(int(shard))
+                out["chunk"].append(k)
+                out["last"].append(k == len(chunks) - 1)
+                out["results"].append(pickle.dumps(results))
+        return out
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+def tagged_chunks(shards: ShardSet, pending: list[Shard], args: argparse.Namespace,
+                  options: RayOptions) -> Iterator[dict[str, Any]]:
+    """The tagged chunks of the pending shards, as the actors finish them."""
+    ray = import_ray()
+    ray.data.DataContext.get_current().enable_progress_bars = bool(args.progress)
+    dataset = ray.data.from_items([{"shard": s.index, "name": s.name} for s in pending],
+                                  override_num_blocks=len(pending))
+    dataset = dataset.map_batches(
+        TaggerActor, batch_size=1, compute=ray.data.ActorPoolStrategy(size=options.workers),
+        num_cpus=options.cpus_per_worker, num_gpus=options.gpus_per_worker or None,
+        fn_constructor_kwargs={"model": args.model, "revision": args.revision, "device": args.device,
+                               "quantize": args.quantize, "batch_size": args.batch_size,
+                               "split_sentences": args.sentence_split, "root": shards.root,
+                               "format": args.input_format})
+    yield from dataset.iter_rows()
+
+
+class ShardWriter:
+    """One shard's output: chunks written in their order (whatever order they arrive in)."""
+
+    def __init__(self, name: str, sink: LineSink | ConllSink):
+        self.name, self.sink = name, sink
+        self.sink.start(resume=False)
+        self.waiting: dict[int, list[tuple[Item, Record | None]]] = {}
+        self.next = 0
+        self.total: int | None = None
+        self.records = 0
+
+    def add(self, chunk: int, last: bool, results: list[tuple[Item, Record | None]]) -> bool:
+        """Take a chunk; True once the shard is complete and its files closed."""
+        self.waiting[chunk] = results
+        if last:
+            self.total = chunk + 1
+        while self.next in self.waiting:
+            results = self.waiting.pop(self.next)
+            self.sink.write(results)
+            self.records += len(results)
+            self.next += 1
+        if self.next != self.total:
+            return False
+        self.sink.close()
+        return True
+
+    def files(self) -> dict[str, str]:
+        """Output name -> staged file; CoNLL keeps its error records in a side file."""
+        files = {self.name: self.sink.path}
+        if isinstance(self.sink, ConllSink):
+            files[self.name + ".errors.jsonl"] = self.sink.errors_path
+        return files
+
+
+def run(args: argparse.Namespace, options: RayOptions) -> ShardSummary:
+    """Tag every shard under ``args.input`` into the folder ``args.output``."""
+    if "-" in (args.input, args.output):
+        raise BatchError("--engine ray reads shards and writes a folder; stdin/stdout are for the one-process engine")
+    out_format = args.output_format or "jsonl"
+    shards = list_shards(args.input)
+    output = OutputFolder(args.output, out_format)
+    output.check_names(shards.shards)
+    if not args.resume:
+        output.forget_done()
+    pending = [s for s in shards.shards if not output.is_done(s)]
+    summary = ShardSummary(shards=len(pending), skipped_shards=len(shards.shards) - len(pending))
+    if not pending:
+        return summary
+    connect(options)
+    by_index = {s.index: s for s in pending}
+    with output.staging() as staging:
+        writers: dict[int, ShardWriter] = {}
+        for row in tagged_chunks(shards, pending, args, options):
+            shard = by_index[row["shard"]]
+            if shard.index not in writers:
+                name = output.output_name(shard)
+                writers[shard.index] = ShardWriter(name, make_sink(os.path.join(staging, name.replace("/", "__")),
+                                                                   out_format))
+            writer = writers[shard.index]
+            if writer.add(row["chunk"], bool(row["last"]), pickle.loads(row["results"])):
+                output.publish(shard, writer.files(), writer.records, writer.sink.errors)
+                summary.records += writer.records
+                summary.errors += writer.sink.errors
+                del writers[shard.index]
+    return summary
+
+
+def options_from_args(args: argparse.Namespace) -> RayOptions:
+    return RayOptions(address=args.ray_address, workers=args.workers, cpus_per_worker=args.cpus_per_worker,
+                      gpus_per_worker=args.gpus_per_worker)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run and report; exit code 0, or 2 when the run cannot go on."""
+    from .hub import ModelLoadError
+
+    try:
+        summary = run(args, options_from_args(args))
+    except (BatchError, ModelLoadError, ValueError) as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # a failure inside Ray: an actor that cannot load the model, a bad shard
+        if not type(err).__module__.startswith("ray"):
+            raise
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
+    skipped = f", {summary.skipped_shards} shard(s) already complete" if summary.skipped_shards else ""
+    errors = f", {summary.errors} error record(s)" if summary.errors else ""
+    print(f"{PROG}: {summary.records} records in {summary.shards} shard(s){skipped}{errors} -> {args.output}",
+          file=sys.stderr)
+    return 0
