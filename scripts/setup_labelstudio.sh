@@ -10,4 +10,4 @@ if [ ! -x .venv-labelstudio/bin/label-studio ]; then
     .venv-labelstudio/bin/python -m pip install --quiet --upgrade pip
     .venv-labelstudio/bin/python -m pip install --quiet "${LABEL_STUDIO_SPEC:-label-studio>=1.13,<2}"
 fi
-.venv-labelstudio/bin/label-studio --version 2>/dev/null | head -n 3 || true
+.venv-labelstudio/bin/python -c "import label_studio; print('label-studio', label_studio.__version__)"
