@@ -1,4 +1,5 @@
-"""The ``arabic-ie`` command: validate, stats, convert, train, eval, predict, push, demo."""
+"""The ``arabic-ie`` command: validate, stats, convert, train, eval, predict, push, demo, and the
+review loop (render, labelstudio-config, select: :mod:`arabic_ie.cli_review`)."""
 from __future__ import annotations
 
 import argparse
@@ -112,7 +113,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arabic-ie", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    formats = ("jsonl", "conll", "doccano", "oneie", "text")
+    formats = ("jsonl", "conll", "doccano", "oneie", "text", "labelstudio")
 
     p = sub.add_parser("validate", help="report every problem in corpus files")
     p.add_argument("files", nargs="+")
@@ -177,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="outputs/demo")
     p.add_argument("--epochs", type=int, default=None)
     p.set_defaults(func=cmd_demo)
+
+    from arabic_ie.cli_review import add_commands
+
+    add_commands(sub, formats)
     return parser
 
 

@@ -61,6 +61,10 @@ def run_demo(output: str = "outputs/demo", epochs: int | None = None) -> int:
         print(f"  {name:<28}{100 * s['entity_f1']:>10.1f}{100 * s['trigger_f1']:>10.1f}{100 * s['argument_f1']:>11.1f}")
     tagger = JointTagger.from_pretrained(Path(output) / "model")
     print("\nAn unseen article:\n" + EXAMPLE_ARTICLE + "\n")
-    print(describe(tagger.predict(EXAMPLE_ARTICLE)))
+    example = tagger.predict(EXAMPLE_ARTICLE)
+    print(describe(example))
+    from arabic_ie.data.render_page import write_render
+
+    print(f"\nHTML view of the article: {write_render([example], Path(output) / 'example.html', title='arabic-ie demo')}")
     print(f"\nDone in {time.time() - started:.0f} s. Model: {Path(output) / 'model'}; report: {Path(output) / 'report.md'}")
     return 0

@@ -176,18 +176,35 @@ def record_to_task(record: Record, kind: str = "annotations", model_version: str
     return {"data": data, kind: [entry]}
 
 
-def write_labelstudio(records: Iterable[Record], path: str | Path, kind: str = "annotations",
-                      model_version: str | None = None) -> int:
-    """Write records as a JSON array of tasks (what Label Studio imports), atomically."""
+def error_task(record_id: str, error: str) -> dict[str, Any]:
+    """An input that could not be tagged, as a task a reviewer sees (and the reader rejects)."""
+    return {"data": {TEXT: f"[arabic-ie could not tag {record_id}: {error}]", "record_id": record_id,
+                     "error": error}}
+
+
+def task_line(task: dict[str, Any], first: bool) -> str:
+    """One task as a line of a JSON array written one task a line: ``[`` on a line of its own,
+    then the tasks, each after the first led by a comma, then ``]``. Label Studio imports
+    ``.json`` files only, so streamed output keeps a whole array that still grows by lines."""
+    return ("" if first else ",") + json.dumps(task, ensure_ascii=False) + "\n"
+
+
+def write_tasks(tasks: Iterable[dict[str, Any]], path: str | Path) -> int:
+    """Write tasks as a JSON array (what Label Studio imports), atomically; returns the count."""
     count = 0
     with atomic_open(path) as out:
-        out.write("[")
-        for record in records:
-            out.write(("\n" if count == 0 else ",\n") + json.dumps(record_to_task(record, kind, model_version),
-                                                                   ensure_ascii=False))
+        out.write("[\n")
+        for task in tasks:
+            out.write(task_line(task, count == 0))
             count += 1
-        out.write("\n]\n")
+        out.write("]\n")
     return count
+
+
+def write_labelstudio(records: Iterable[Record], path: str | Path, kind: str = "annotations",
+                      model_version: str | None = None) -> int:
+    """Write records as tasks, their spans as annotations (or as predictions to correct)."""
+    return write_tasks((record_to_task(record, kind, model_version) for record in records), path)
 
 
 # --- reading the export --------------------------------------------------------------------------
@@ -211,6 +228,8 @@ def task_to_record(task: dict[str, Any], source: str = "annotations", index: int
     data = task.get("data")
     if not isinstance(data, dict) or not isinstance(data.get(TEXT), str):
         raise ValueError("a task needs 'data' with a string 'text'")
+    if data.get("error"):
+        raise ValueError(f"an error record ({data.get('record_id')}: {data['error']}), not a text to read")
     entry = _pick(task, source)
     if entry is None:
         return None

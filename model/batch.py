@@ -42,7 +42,7 @@ from arabic_ie.data.formats import CONLL_EXTENSIONS, FORMATS, detect_format, rea
 from arabic_ie.data.records import Record
 
 INPUT_FORMATS = FORMATS  # text, jsonl and conll are the usual ones; doccano/oneie read strictly too
-OUTPUT_FORMATS = ("jsonl", "conll", "doccano")
+OUTPUT_FORMATS = ("jsonl", "conll", "doccano", "labelstudio")
 STDIO = "-"
 _COPY_BLOCK = 1 << 20
 PROG = "arabic-ie predict"
@@ -64,7 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="text (one document per line), jsonl (native), conll, ...; default: "
                              "from the file (text for stdin)")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS,
-                        help="jsonl (native, default), conll (default for .conll/.bio/.iob/.tsv) or doccano")
+                        help="jsonl (native, default), conll (default for .conll/.bio/.iob/.tsv), doccano, or labelstudio "
+                             "(tasks with pre-annotations to import)")
     parser.add_argument("--batch-size", type=_positive_int, default=32, help="documents per model call")
     parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     parser.add_argument("--resume", action="store_true",
@@ -422,7 +423,11 @@ class ConllSink:
                 handle.close()
 
 
-def make_sink(path: str, format: str) -> LineSink | ConllSink:
+def make_sink(path: str, format: str, model_version: str | None = None) -> LineSink | ConllSink:
+    if format == "labelstudio":
+        from arabic_ie.data.labelstudio_sink import LabelStudioSink
+
+        return LabelStudioSink(path, model_version)
     if format == "conll":
         return ConllSink(path)
     if format == "doccano":
@@ -496,7 +501,7 @@ def run(args: argparse.Namespace) -> Summary:
     out_format = output_format(args.output, args.output_format)
     tagger = load_tagger(args.model, args.revision, args.device, args.quantize)  # before touching output
 
-    sink = make_sink(args.output, out_format)
+    sink = make_sink(args.output, out_format, model_version=args.model)
     done = sink.start(args.resume)
     items = read_items(args.input, in_format)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
