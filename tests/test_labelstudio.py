@@ -103,3 +103,52 @@ def test_validate_reads_label_studio_exports(tmp_path):
     path.write_text(json.dumps([task], ensure_ascii=False), encoding="utf-8")
     problems = validate_file(path, schema=GUIDELINES_SCHEMA)
     assert [p.message for p in problems] == ["record 'emoji-1': unknown entity type 'WEAPON'"]
+
+
+def test_predict_writes_tasks_label_studio_imports_and_resumes_after_a_kill(tiny_model_dir, tmp_path):
+    from arabic_ie.cli import main
+
+    source = tmp_path / "news.txt"
+    lines = ["التقى وزير الخارجية المصري نظيره الأردني في عمّان.", "", EMOJI.text,
+             "أعلنت وزارة الداخلية اعتقال ثلاثة أشخاص في القاهرة.", "وصل الوفد إلى الرياض."]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    full = tmp_path / "tasks.json"
+    args = ["predict", "--model", str(tiny_model_dir), "--input", str(source), "--batch-size", "2",
+            "--output-format", "labelstudio"]
+    assert main([*args, "--output", str(full)]) == 0
+    tasks = json.loads(full.read_text(encoding="utf-8"))  # one JSON array: what Label Studio imports
+    assert [t["data"]["record_id"] for t in tasks] == [f"line-{n}" for n in range(1, 6)]
+    assert tasks[1]["data"]["error"] == "empty document"
+    assert all(t["predictions"][0]["model_version"] == str(tiny_model_dir) for t in tasks if "predictions" in t)
+    with pytest.raises(CorpusError, match="an error record"):
+        list(read_corpus(full, source="predictions"))
+    good = [t for t in tasks if "predictions" in t]
+    assert [task_to_record(t, "predictions").text for t in good] == [lines[0], *lines[2:]]
+
+    # a run killed after three tasks, in the middle of the fourth line
+    killed = tmp_path / "killed.json"
+    text = full.read_text(encoding="utf-8").split("\n")
+    killed.write_text("\n".join(text[:4]) + "\n" + text[4][:25], encoding="utf-8")
+    assert main([*args, "--output", str(killed), "--resume"]) == 0
+    assert killed.read_text(encoding="utf-8") == full.read_text(encoding="utf-8")
+    assert main([*args, "--output", str(killed), "--resume"]) == 0  # a finished run resumes to itself
+    assert killed.read_text(encoding="utf-8") == full.read_text(encoding="utf-8")
+
+
+def test_labelstudio_config_command_takes_the_schema_of_a_model_or_a_corpus(tiny_model_dir, tmp_path, sample_records):
+    from arabic_ie.cli import main
+    from arabic_ie.model.configuration import ArabicIEConfig
+
+    out = tmp_path / "config.xml"
+    assert main(["labelstudio-config", "--model", str(tiny_model_dir), "-o", str(out)]) == 0
+    schema = ArabicIEConfig.from_pretrained(tiny_model_dir).label_schema
+    root = ET.parse(out).getroot()
+    assert [r.get("value") for r in root.iter("Relation")] == schema.roles
+    corpus = tmp_path / "test.jsonl"
+    from arabic_ie.data.jsonl import write_jsonl
+
+    write_jsonl(sample_records["test"], corpus)
+    assert main(["labelstudio-config", "--data", str(corpus), "-o", str(out)]) == 0
+    root = ET.parse(out).getroot()
+    trigger = next(c for c in root.iter("Labels") if c.get("name") == "trigger")
+    assert [label.get("value") for label in trigger] == LabelSchema.from_records(sample_records["test"]).event_types
