@@ -152,3 +152,17 @@ def test_labelstudio_config_command_takes_the_schema_of_a_model_or_a_corpus(tiny
     root = ET.parse(out).getroot()
     trigger = next(c for c in root.iter("Labels") if c.get("name") == "trigger")
     assert [label.get("value") for label in trigger] == LabelSchema.from_records(sample_records["test"]).event_types
+
+
+def test_convert_and_eval_read_label_studio_like_any_corpus(tmp_path, sample_records, capsys):
+    from arabic_ie.cli import main
+    from arabic_ie.data.jsonl import write_jsonl
+
+    native, tasks, back = tmp_path / "test.jsonl", tmp_path / "tasks.json", tmp_path / "back.jsonl"
+    write_jsonl(sample_records["test"], native)
+    assert main(["convert", str(native), str(tasks), "--output-format", "labelstudio"]) == 0
+    assert main(["convert", str(tasks), str(back)]) == 0
+    assert back.read_text(encoding="utf-8") == native.read_text(encoding="utf-8")
+    assert main(["eval", "--gold", str(tasks), "--pred", str(native), "--output-json", str(tmp_path / "s.json")]) == 0
+    scores = json.loads((tmp_path / "s.json").read_text())
+    assert scores["entities"]["overall"]["f1"] == 1.0 and scores["arguments"]["classification"]["f1"] == 1.0
