@@ -81,25 +81,18 @@ def labeling_config(schema: LabelSchema) -> str:
         return "\n".join(f'    <Label value="{escape(name)}" background="{_PALETTE[(offset + k) % len(_PALETTE)]}"/>'
                          for k, name in enumerate(names))
 
-    return "\n".join([
-        "<View>",
-        '  <Header value="Entities"/>',
-        f'  <Labels name="{ENTITY_CONTROL}" toName="{TEXT}">',
-        labels([*schema.entity_types, ARG_LABEL], 0),
-        "  </Labels>",
-        '  <Header value="Event triggers (link each to its arguments with a relation named by the role)"/>',
-        f'  <Labels name="{TRIGGER_CONTROL}" toName="{TEXT}">',
-        labels(schema.event_types, len(schema.entity_types) + 1),
-        "  </Labels>",
-        "  <Relations>",
-        "\n".join(f'    <Relation value="{escape(role)}"/>' for role in schema.roles),
-        "  </Relations>",
-        '  <View style="direction: rtl; text-align: right; font-size: 1.2em; line-height: 2">',
-        f'    <Text name="{TEXT}" value="${TEXT}" granularity="word"/>',
-        "  </View>",
-        "</View>",
-        "",
-    ])
+    parts = ["<View>", '  <Header value="Entities"/>', f'  <Labels name="{ENTITY_CONTROL}" toName="{TEXT}">',
+             labels([*schema.entity_types, ARG_LABEL], 0), "  </Labels>"]
+    if schema.event_types:  # a NER-only schema has no triggers and no roles: no empty controls
+        parts += ['  <Header value="Event triggers (link each to its arguments with a relation named by the role)"/>',
+                  f'  <Labels name="{TRIGGER_CONTROL}" toName="{TEXT}">',
+                  labels(schema.event_types, len(schema.entity_types) + 1), "  </Labels>"]
+    if schema.roles:
+        parts += ["  <Relations>", "\n".join(f'    <Relation value="{escape(role)}"/>' for role in schema.roles),
+                  "  </Relations>"]
+    parts += ['  <View style="direction: rtl; text-align: right; font-size: 1.2em; line-height: 2">',
+              f'    <Text name="{TEXT}" value="${TEXT}" granularity="word"/>', "  </View>", "</View>", ""]
+    return "\n".join(parts)
 
 
 # --- writing tasks -------------------------------------------------------------------------------

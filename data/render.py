@@ -13,6 +13,7 @@ Every span element carries ``data-kind`` (entity, trigger, argument), ``data-lab
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from html import escape
 from typing import Iterable, Sequence
@@ -90,6 +91,20 @@ def _nest(text: str, marks: list[_Mark], start: int, end: int, side: str) -> str
 def _argument_keys(record: Record | None) -> set[tuple]:
     return {(ev.type, a.start, a.end, a.label) for ev in (record.events or []) for a in ev.arguments} \
         if record is not None else set()
+
+
+def _keys(record: Record) -> Counter:
+    """Everything a record says, as the keys the page compares (entities, triggers, arguments)."""
+    keys = Counter(("entity", e.start, e.end, e.label) for e in record.entities)
+    keys.update(("trigger", ev.trigger.start, ev.trigger.end, ev.type) for ev in record.events or [])
+    keys.update(("argument",) + key for key in _argument_keys(record))
+    return keys
+
+
+def differences(gold: Record, pred: Record) -> tuple[int, int]:
+    """``(missed, false alarms)``: gold items the prediction lacks, and predicted items gold lacks."""
+    g, p = _keys(gold), _keys(pred)
+    return sum((g - p).values()), sum((p - g).values())
 
 
 def _status(key: tuple, other: set[tuple] | None, side: str) -> str:
@@ -193,8 +208,8 @@ def render_records(records: Sequence[Record], gold: Sequence[Record] | None = No
         events = sum(len(records[k].events or []) for k in positions)
         summary = f"{escape(name)} · {len(positions)} sentence(s), {entities} entities, {events} events"
         if gold is not None:
-            misses = body.count(" aie-miss")
-            false = body.count(" aie-false")
+            counts = [differences(gold[k], records[k]) for k in positions]
+            misses, false = sum(c[0] for c in counts), sum(c[1] for c in counts)
             summary += f' · <span class="aie-miss-count">{misses} missed</span>, ' \
                        f'<span class="aie-false-count">{false} false alarms</span>'
         opened = " open" if n < open_first else ""

@@ -77,6 +77,8 @@ def test_gold_against_prediction_marks_misses_and_false_alarms():
     assert "aie-miss" in status[("gold", "argument", "يوم الثلاثاء")]
     assert not any(k in status[("pred", "trigger", "التقى")] for k in ("aie-miss", "aie-false"))
     assert markup.index('data-side="gold"') < markup.index('data-side="pred"')  # gold first: on the right in RTL
+    summary = render_records([PRED], [GOLD])
+    assert "3 missed" in summary and "2 false alarms" in summary
 
 
 def test_nested_and_crossing_marks_keep_each_span_whole():
