@@ -206,7 +206,7 @@ def render_records(records: Sequence[Record], gold: Sequence[Record] | None = No
         body = "\n".join(render_record(records[k], colors, gold[k] if gold is not None else None) for k in positions)
         entities = sum(len(records[k].entities) for k in positions)
         events = sum(len(records[k].events or []) for k in positions)
-        summary = f"{escape(name)} · {len(positions)} sentence(s), {entities} entities, {events} events"
+        summary = f"{escape(name)} · {len(positions)} record(s), {entities} entities, {events} events"
         if gold is not None:
             counts = [differences(gold[k], records[k]) for k in positions]
             misses, false = sum(c[0] for c in counts), sum(c[1] for c in counts)

@@ -52,7 +52,7 @@ def render_page(records: Sequence[Record], gold: Sequence[Record] | None = None,
     """A whole HTML page for records (predictions, or gold alone), with gold beside them when given."""
     colors = entity_colors([*records, *(gold or [])])
     n_events = sum(len(r.events or []) for r in records)
-    meta = f"{len(records)} sentence(s) · {sum(len(r.entities) for r in records)} entities · {n_events} events"
+    meta = f"{len(records)} record(s) · {sum(len(r.entities) for r in records)} entities · {n_events} events"
     if gold is not None:
         meta += " · gold (right) against prediction (left); hover a mark or a row for its score"
     return "\n".join([
