@@ -1,4 +1,5 @@
-"""The ``arabic-ie`` command: validate, stats, convert, train, eval, predict, push, demo."""
+"""The ``arabic-ie`` command: validate, stats, convert, train, eval, predict, push, demo, and the
+review loop (render, labelstudio-config, select: :mod:`arabic_ie.cli_review`)."""
 from __future__ import annotations
 
 import argparse
@@ -152,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand; builds without importing torch, so ``--help`` is quick."""
     parser = argparse.ArgumentParser(prog="arabic-ie", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    formats = ("jsonl", "conll", "doccano", "oneie", "text")
+    formats = ("jsonl", "conll", "doccano", "oneie", "text", "labelstudio")
 
     p = sub.add_parser("validate", help="report every problem in corpus files")
     p.add_argument("files", nargs="+")
@@ -221,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="outputs/demo")
     p.add_argument("--epochs", type=int, default=None)
     p.set_defaults(func=cmd_demo)
+
+    from arabic_ie.cli_review import add_commands
+
+    add_commands(sub, formats)
     return parser
 
 

@@ -58,6 +58,10 @@ def run_demo(output: str = "outputs/demo", epochs: int | None = None) -> int:
     print(format_comparison(systems))
     tagger = JointTagger.from_pretrained(Path(output) / "model")
     print("\nAn unseen article:\n" + EXAMPLE_ARTICLE + "\n")
-    print(describe(tagger.predict(EXAMPLE_ARTICLE)))
+    example = tagger.predict(EXAMPLE_ARTICLE)
+    print(describe(example))
+    from arabic_ie.data.render_page import write_render
+
+    print(f"\nHTML view of the article: {write_render([example], Path(output) / 'example.html', title='arabic-ie demo')}")
     print(f"\nDone in {time.time() - started:.0f} s. Model: {Path(output) / 'model'}; report: {Path(output) / 'report.md'}")
     return 0

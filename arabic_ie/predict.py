@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="text (one document per line), jsonl (native), conll, ...; default: "
                              "from the file (text for stdin)")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS,
-                        help="jsonl (native, default), conll (default for .conll/.bio/.iob/.tsv) or doccano")
+                        help="jsonl (native, default), conll (default for .conll/.bio/.iob/.tsv), doccano, or labelstudio "
+                             "(tasks with pre-annotations to import)")
     parser.add_argument("--batch-size", type=_positive_int, default=32, help="documents read, tagged and written per chunk; also the most windows (sentences, or "
                              "parts of long ones) per model call")
     parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")

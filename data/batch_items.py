@@ -18,7 +18,7 @@ from .jsonl import JSON_ARRAY_MESSAGE, is_json_array, load_json_object
 from .records import Record
 
 INPUT_FORMATS = FORMATS  # text, jsonl and conll are the usual ones; doccano/oneie read strictly too
-OUTPUT_FORMATS = ("jsonl", "conll", "doccano")
+OUTPUT_FORMATS = ("jsonl", "conll", "doccano", "labelstudio")
 STDIO = "-"
 _COPY_BLOCK = 1 << 20
 

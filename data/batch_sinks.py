@@ -337,8 +337,12 @@ class ConllSink:
                 _close(handle)
 
 
-def make_sink(path: str, format: str) -> LineSink | ConllSink:
-    """The sink for an output format: CoNLL with a side file, or one line per record."""
+def make_sink(path: str, format: str, model_version: str | None = None) -> LineSink | ConllSink:
+    """The sink for an output format: CoNLL with a side file, Label Studio tasks, or one line per record."""
+    if format == "labelstudio":
+        from arabic_ie.data.labelstudio_sink import LabelStudioSink
+
+        return LabelStudioSink(path, model_version)
     if format == "conll":
         return ConllSink(path)
     if format == "doccano":

@@ -9,6 +9,8 @@ conll      ``TOKEN TAG...`` (``.conll .bio .iob .tsv``, :mod:`.conll`
            ``.txt`` that looks like it)
 doccano    doccano relation JSONL                      :mod:`.doccano`
 oneie      OneIE / ACE JSON lines                      :mod:`.oneie`
+labelstudio Label Studio JSON export (a task array) or  :mod:`.labelstudio`
+           tasks one a line
 text       plain text, one document per line           here
 =========  ==========================================  ===================================
 
@@ -29,10 +31,11 @@ from .doccano import read_doccano, write_doccano
 from .errors import Problem
 from .fileio import atomic_open, check_input_file, iter_lines
 from .jsonl import read_jsonl, write_jsonl
+from .labelstudio import read_labelstudio, write_labelstudio
 from .oneie import read_oneie, write_oneie
 from .records import Record
 
-FORMATS = ("jsonl", "conll", "doccano", "oneie", "text")
+FORMATS = ("jsonl", "conll", "doccano", "oneie", "text", "labelstudio")
 CONLL_EXTENSIONS = (".conll", ".bio", ".iob", ".tsv")
 JSON_EXTENSIONS = (".jsonl", ".json")
 _TAG = re.compile(r"^(?:O|[BIESLU]-\S+)$")
@@ -62,9 +65,11 @@ def write_text(records: Iterable[Record], path: str | Path) -> int:
 
 
 _READERS: dict[str, Callable[..., Iterator[Record]]] = {
-    "jsonl": read_jsonl, "conll": read_conll, "doccano": read_doccano, "oneie": read_oneie, "text": read_text}
+    "jsonl": read_jsonl, "conll": read_conll, "doccano": read_doccano, "oneie": read_oneie, "text": read_text,
+    "labelstudio": read_labelstudio}
 _WRITERS: dict[str, Callable[..., int]] = {
-    "jsonl": write_jsonl, "conll": write_conll, "doccano": write_doccano, "oneie": write_oneie, "text": write_text}
+    "jsonl": write_jsonl, "conll": write_conll, "doccano": write_doccano, "oneie": write_oneie, "text": write_text,
+    "labelstudio": write_labelstudio}
 
 
 # --- detection -----------------------------------------------------------------------------------
@@ -97,6 +102,8 @@ def looks_like_conll(lines: list[str]) -> bool:
 
 
 def _sniff_json(line: str) -> str:
+    if line.startswith("["):
+        return "labelstudio"  # an export is one JSON array of tasks; no line format starts so
     try:
         obj = json.loads(line)
     except json.JSONDecodeError:
@@ -105,6 +112,8 @@ def _sniff_json(line: str) -> str:
         return "jsonl"
     if "tokens" in obj and "entity_mentions" in obj:
         return "oneie"
+    if isinstance(obj.get("data"), dict) and ("annotations" in obj or "predictions" in obj):
+        return "labelstudio"
     entities = obj.get("entities")
     if "relations" in obj or (isinstance(entities, list)
                               and any(isinstance(e, dict) and "start_offset" in e for e in entities)):

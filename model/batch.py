@@ -134,7 +134,7 @@ def run(args: PredictOptions) -> Summary:
         progress = sys.stderr.isatty() if args.progress is None else args.progress
         with library_progress_bars(progress):
             tagger = load_tagger(args.model, args.revision, args.device, args.quantize)  # before touching output
-        sink = make_sink(args.output, out_format)
+        sink = make_sink(args.output, out_format, model_version=args.model)
         done = sink.start(args.resume)
         items = read_items(args.input, in_format)
         total = count_lines(args.input) if progress and in_format in ("text", "jsonl") else None

@@ -1,0 +1,134 @@
+"""The HTML view in a real browser: the sample's test split, gold against a tiny model's
+predictions, loaded in headless Chromium. A script added to a copy of the page reads the DOM
+(every entity, trigger and argument, with its text as the browser holds it) and measures every
+box for overflow, and writes what it found into the DOM, which ``--dump-dom`` hands back. A
+screenshot is written for people to look at (``outputs/test-artifacts/render-sample-test.png``)."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from arabic_ie.data.render_page import render_page, write_render
+
+from conftest import REPO
+
+ARTIFACTS = Path(os.environ.get("ARABIC_IE_TEST_ARTIFACTS", REPO / "outputs" / "test-artifacts"))
+
+CHECK_SCRIPT = """
+<script>
+(() => {
+  for (const d of document.querySelectorAll("details")) d.open = true;
+  const spans = [];
+  for (const el of document.querySelectorAll("[data-kind]")) {
+    const cell = el.dataset.kind === "argument" ? el.querySelector("td") : el;
+    spans.push({record: el.closest("[data-record-id]").dataset.recordId, side: el.dataset.side,
+                kind: el.dataset.kind, label: el.dataset.label, start: +el.dataset.start,
+                end: +el.dataset.end, event: el.dataset.event || null, mark: el.dataset.mark || null,
+                text: cell.textContent});
+  }
+  const overflow = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) overflow.push("page: " + root.scrollWidth + " > " + root.clientWidth);
+  for (const el of document.querySelectorAll("details, .aie-record, .aie-side, .aie-text, table, caption, td, th, .aie-legend")) {
+    if (el.scrollWidth > el.clientWidth + 1)
+      overflow.push(el.tagName + "." + el.className + " in " + (el.closest("[data-record-id]") || {dataset: {}}).dataset.recordId
+                    + ": " + el.scrollWidth + " > " + el.clientWidth);
+  }
+  const pre = document.createElement("pre");
+  pre.id = "aie-check";
+  pre.textContent = JSON.stringify({spans, overflow, dir: root.getAttribute("dir"),
+                                    external: [...document.querySelectorAll("[src], link[href]")].length});
+  document.body.appendChild(pre);
+})();
+</script>
+"""
+
+
+def chromium() -> str:
+    found = os.environ.get("CHROMIUM_BIN") or next(
+        (shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
+    if found:
+        return found
+    reason = "headless Chromium is not installed (scripts/setup_chromium.sh installs Debian's package)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def run_chromium(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+               f"--user-data-dir={profile}", "--window-size=1280,1400", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def compared(tiny_model_dir, sample_records):
+    from arabic_ie import JointTagger
+
+    gold = sample_records["test"]
+    tagger = JointTagger.from_pretrained(tiny_model_dir, device="cpu")
+    return gold, tagger.predict(gold, split_sentences=False)
+
+
+def expected_spans(gold, pred) -> Counter:
+    """What the DOM must hold: every span of both sides, with its text in the record."""
+    out: Counter = Counter()
+    for side, records in (("gold", gold), ("pred", pred)):
+        for r in records:
+            for e in r.entities:
+                out[(r.id, side, "entity", e.label, e.start, e.end, None, r.text[e.start:e.end])] += 1
+            for ev in r.events or []:
+                t = ev.trigger
+                out[(r.id, side, "trigger", ev.type, t.start, t.end, None, r.text[t.start:t.end])] += 1
+                for a in ev.arguments:
+                    out[(r.id, side, "argument", a.label, a.start, a.end, ev.type, r.text[a.start:a.end])] += 1
+    return out
+
+
+def dom_spans(found: list[dict]) -> Counter:
+    """The browser's spans, with the pieces of a mark cut by a crossing one joined again."""
+    joined: dict[tuple, dict] = {}
+    for s in found:
+        key = (s["record"], s["side"], s["mark"]) if s["mark"] else (id(s),)
+        if key in joined:
+            joined[key]["text"] += s["text"]
+        else:
+            joined[key] = dict(s)
+    return Counter((s["record"], s["side"], s["kind"], s["label"], s["start"], s["end"], s["event"], s["text"])
+                   for s in joined.values())
+
+
+def test_the_browser_shows_every_span_of_gold_and_prediction_without_overflow(compared, tmp_path):
+    binary = chromium()
+    gold, pred = compared
+    assert sum(len(r.entities) for r in pred) and sum(len(r.events) for r in pred), "the model found nothing"
+    page = render_page(pred, gold, title="sample test split: gold against tiny")
+    checked = tmp_path / "checked.html"
+    checked.write_text(page.replace("</body>", CHECK_SCRIPT + "</body>"), encoding="utf-8")
+    result = run_chromium(binary, tmp_path / "profile", "--virtual-time-budget=5000", "--dump-dom",
+                          checked.as_uri())
+    match = re.search(r'<pre id="aie-check">(.*?)</pre>', result.stdout, re.S)
+    assert match, f"no check output from Chromium (exit {result.returncode}): {result.stderr[-1500:]}"
+    report = json.loads(html.unescape(match.group(1)))
+    assert report["dir"] == "rtl" and report["external"] == 0
+    assert report["overflow"] == []
+    expected, found = expected_spans(gold, pred), dom_spans(report["spans"])
+    assert found == expected, (f"missing: {list((expected - found).items())[:5]}; "
+                               f"unexpected: {list((found - expected).items())[:5]}")
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shown = write_render(pred, ARTIFACTS / "render-sample-test.html", gold, "sample test split: gold against tiny")
+    shot = ARTIFACTS / "render-sample-test.png"
+    shot.unlink(missing_ok=True)
+    result = run_chromium(binary, tmp_path / "profile2", f"--screenshot={shot}", shown.resolve().as_uri())
+    assert shot.is_file() and shot.stat().st_size > 10_000, result.stderr[-1500:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
