@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--message", default="Upload arabic-ie model")
     p.set_defaults(func=cmd_push)
 
-    p = sub.add_parser("demo", help="the main job: train tiny on the shipped sample, evaluate, tag an article")
+    p = sub.add_parser("demo", help="the main job: train tiny on ANERcorp-EE and the sample, evaluate beside baselines, tag an article")
     p.add_argument("--output", default="outputs/demo")
     p.add_argument("--epochs", type=int, default=None)
     p.set_defaults(func=cmd_demo)
