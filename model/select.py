@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from arabic_ie.data.collate import collate_features
+from arabic_ie.model.collate import collate_features
 from arabic_ie.data.records import Record
 from arabic_ie.data.text import normalize_word, split_sentences, split_words
 

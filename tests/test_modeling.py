@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from arabic_ie.data.collate import collate_features
+from arabic_ie.model.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.schema import LabelSchema
 from arabic_ie.model.build import build_model
