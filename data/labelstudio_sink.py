@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any, Sequence
+from typing import IO, Any, Iterator, Sequence
 
 from .labelstudio import error_task, record_to_task, task_line
 from .records import Record
@@ -92,3 +92,40 @@ class LabelStudioSink:
         if self.handle is not sys.stdout.buffer:
             self.handle.close()
         self.handle = None
+
+
+def _kept_tasks(path: str) -> Iterator[dict | None]:
+    """The task objects of a resumed output's whole lines (after the opening ``[``)."""
+    if not os.path.exists(path):
+        return
+    with open(path, "rb") as handle:
+        for raw in handle:
+            line = raw.strip().rstrip(b",").lstrip(b",").strip()
+            if line in (b"[", b"]", b""):
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                yield None
+                continue
+            yield obj if isinstance(obj, dict) else None
+
+
+def _kept_records(self: "LabelStudioSink") -> Iterator[dict | None]:
+    """Each kept task in input order, for the resume check."""
+    return _kept_tasks(self.path)
+
+
+def _mismatch(item: Any, kept: dict | None) -> str | None:
+    """Why a kept task does not answer ``item``: not a task, or another text (error tasks aside)."""
+    if kept is None:
+        return "is not a Label Studio task"
+    data = kept.get("data") if isinstance(kept.get("data"), dict) else {}
+    text = item.record.text if getattr(item, "record", None) is not None else None
+    if text is not None and isinstance(data.get("text"), str) and data["text"] != text:
+        return f"holds another text than the input record {item.id!r}"
+    return None
+
+
+LabelStudioSink.kept_records = _kept_records  # type: ignore[attr-defined]
+LabelStudioSink.mismatch = staticmethod(_mismatch)  # type: ignore[attr-defined]
