@@ -24,6 +24,7 @@ def _align(pred: Sequence, gold: Sequence) -> list:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    """Cmd render."""
     from arabic_ie.data.formats import detect_format
     from arabic_ie.data.render_page import write_render
 
@@ -52,6 +53,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_config(args: argparse.Namespace) -> int:
+    """Cmd labelstudio config."""
     from arabic_ie.data.fileio import atomic_open
     from arabic_ie.data.labelstudio import labeling_config
     from arabic_ie.data.schema import LabelSchema
@@ -71,6 +73,7 @@ def cmd_labelstudio_config(args: argparse.Namespace) -> int:
 
 
 def cmd_select(args: argparse.Namespace) -> int:
+    """Cmd select."""
     from arabic_ie.data.labelstudio import record_to_task, write_tasks
     from arabic_ie.model.select import SelectConfig, pool_sentences, select_uncertain
     from arabic_ie.model.tagger import JointTagger

@@ -101,8 +101,8 @@ def looks_like_conll(lines: list[str]) -> bool:
     return True
 
 
-def _sniff_json(line: str, suffix: str = ".json") -> str:
-    if line.startswith("[") and suffix == ".json":
+def _sniff_json(line: str, suffix: str = ".json", head: str = "") -> str:
+    if line.startswith("[") and suffix == ".json" and '"data"' in head:
         return "labelstudio"  # an export (.json) is one JSON array of tasks; a .jsonl one is an error
     try:
         obj = json.loads(line)
@@ -133,7 +133,11 @@ def detect_format(path: str | Path) -> str:
         return "conll" if looks_like_conll(_first_lines(path, _SNIFF_LINES)) else "text"
     if suffix in JSON_EXTENSIONS:
         first = _first_lines(path, 1)
-        return _sniff_json(first[0], suffix) if first else "jsonl"
+        if not first:
+            return "jsonl"
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(4096)  # a Label Studio task holds a "data" object
+        return _sniff_json(first[0], suffix, head)
     check_input_file(path)  # a missing file or a folder is named as such, not as a format problem
     raise ValueError(f"cannot tell the format of {str(path)!r} from its extension; "
                      f"pass format= one of {', '.join(FORMATS)}")

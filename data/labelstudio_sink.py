@@ -64,6 +64,7 @@ class LabelStudioSink:
         """Nothing to remember about tasks already written."""
 
     def write(self, results: Sequence[tuple[Any, Record | None]]) -> None:
+        """Write."""
         lines = []
         for item, record in results:
             task = None
@@ -86,6 +87,7 @@ class LabelStudioSink:
             os.fsync(self.handle.fileno())
 
     def close(self) -> None:
+        """Close."""
         if self.handle is None:
             return
         self._append(b"]\n")

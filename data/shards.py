@@ -36,6 +36,7 @@ def filesystem(location: str) -> tuple[Any, str]:
 
 
 def is_local(filesystem_: Any) -> bool:
+    """Is local."""
     from pyarrow import fs
 
     return isinstance(filesystem_, fs.LocalFileSystem)
@@ -135,6 +136,7 @@ class OutputFolder:
         self.fs.create_dir(self.base, recursive=True)
 
     def output_name(self, shard: Shard) -> str:
+        """Output name."""
         stem, _ = posixpath.splitext(shard.name)
         return stem + OUTPUT_EXTENSIONS[self.format]
 
@@ -151,6 +153,7 @@ class OutputFolder:
         return posixpath.join(self.base, DONE, self.output_name(shard) + ".json")
 
     def manifest(self, shard: Shard) -> Manifest | None:
+        """Manifest."""
         try:
             with self.fs.open_input_stream(self._manifest_path(shard)) as handle:
                 return Manifest(**json.loads(handle.read()))

@@ -46,6 +46,7 @@ def stats_markdown(named: dict[str, CorpusStats]) -> str:
     head = "| | " + " | ".join(names) + " |\n|---|" + "---|" * len(names) + "\n"
 
     def row(label: str, values: list[object]) -> str:
+        """Row."""
         return f"| {label} | " + " | ".join(str(v) for v in values) + " |\n"
 
     out = "#### Size\n\n" + head

@@ -14,7 +14,7 @@ Shards are the unit of work: many shards of thousands of lines each keep every a
 """
 from __future__ import annotations
 
-import argparse
+
 import os
 import pickle
 import sys
@@ -45,11 +45,13 @@ class RayOptions:
 
 @dataclass
 class ShardSummary(Summary):
+    """ShardSummary."""
     shards: int = 0
     skipped_shards: int = 0
 
 
 def import_ray() -> Any:
+    """Import ray."""
     try:
         import ray
         import ray.data  # noqa: F401
@@ -130,7 +132,7 @@ class TaggerActor:
 
 # --- the run -------------------------------------------------------------------------------------
 
-def tagged_chunks(shards: ShardSet, pending: list[Shard], args: argparse.Namespace,
+def tagged_chunks(shards: ShardSet, pending: list[Shard], args: Any,
                   options: RayOptions) -> Iterator[dict[str, Any]]:
     """The tagged chunks of the pending shards, as the actors finish them."""
     ray = import_ray()
@@ -181,7 +183,7 @@ class ShardWriter:
         return files
 
 
-def run(args: argparse.Namespace, options: RayOptions) -> ShardSummary:
+def run(args: Any, options: RayOptions) -> ShardSummary:
     """Tag every shard under ``args.input`` into the folder ``args.output``."""
     if "-" in (args.input, args.output):
         raise BatchError("--engine ray reads shards and writes a folder; stdin/stdout are for the one-process engine")
@@ -214,12 +216,13 @@ def run(args: argparse.Namespace, options: RayOptions) -> ShardSummary:
     return summary
 
 
-def options_from_args(args: argparse.Namespace) -> RayOptions:
+def options_from_args(args: Any) -> RayOptions:
+    """Options from args."""
     return RayOptions(address=args.ray_address, workers=args.workers, cpus_per_worker=args.cpus_per_worker,
                       gpus_per_worker=args.gpus_per_worker)
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: Any) -> int:
     """Run and report; exit code 0, or 2 when the run cannot go on."""
     from .hub import ModelLoadError
 

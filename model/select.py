@@ -115,6 +115,7 @@ def _word_set(text: str) -> frozenset[str]:
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard."""
     return len(a & b) / len(a | b) if a or b else 1.0
 
 

@@ -61,6 +61,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first setting out of range."""
         def need(cond: bool, message: str) -> None:
+            """Need."""
             if not cond:
                 raise ConfigError(message)
 

@@ -23,6 +23,7 @@ CLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
 
 @dataclass
 class CrfSettings:
+    """CrfSettings."""
     c1: float = 0.1
     c2: float = 0.05
     max_iterations: int = 100
@@ -59,6 +60,7 @@ def shape(word: str) -> str:
 
 
 def word_features(word: str) -> dict[str, Any]:
+    """Word features."""
     feats: dict[str, Any] = {"w": word, "stem": strip_clitic(word), "shape": shape(word),
                              "len": str(min(len(word), 10))}
     for k in (1, 2, 3):
@@ -133,6 +135,7 @@ class CrfBaseline:
         return crf
 
     def predict(self, record: Record) -> Record:
+        """Predict."""
         words = split_words(record.text)
         if not words:
             return Record(record.id, record.text, [], [] if record.has_events else None)
@@ -140,9 +143,11 @@ class CrfBaseline:
         feats = sentence_features(forms, self.settings.window)
 
         def spans(tags: list[str]) -> list[tuple[int, int, str, float]]:
+            """Spans."""
             return decode_bio(tags, [1.0] * len(tags))
 
         def char_span(a: int, b: int, label: str) -> Span:
+            """Char span."""
             return Span(words[a].start, words[b - 1].end, label)
 
         entities = [char_span(a, b, t) for a, b, t, _ in spans(self.entity.predict_single(feats))]
