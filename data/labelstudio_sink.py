@@ -60,6 +60,33 @@ class LabelStudioSink:
             handle.write(b"".join(line + b"\n" for line in whole))
         return max(len(whole) - 1, 0)  # the first line is "["
 
+    def kept_records(self) -> Iterator[dict | None]:
+        """Each kept task in input order (None for a line that is not one), for the resume check."""
+        if not os.path.exists(self.path):
+            return
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                line = raw.strip().strip(b",").strip()
+                if line in (b"[", b"]", b""):
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    yield None
+                    continue
+                yield obj if isinstance(obj, dict) else None
+
+    @staticmethod
+    def mismatch(item: Any, kept: dict | None) -> str | None:
+        """Why a kept task does not answer ``item``: not a task, or another text (error tasks aside)."""
+        if kept is None:
+            return "is not a Label Studio task"
+        data = kept.get("data") if isinstance(kept.get("data"), dict) else {}
+        text = item.record.text if getattr(item, "record", None) is not None else None
+        if text is not None and isinstance(data.get("text"), str) and data["text"] != text:
+            return f"holds another text than the input record {item.id!r}"
+        return None
+
     def note_skipped(self, item: Any) -> None:
         """Nothing to remember about tasks already written."""
 
@@ -95,39 +122,3 @@ class LabelStudioSink:
             self.handle.close()
         self.handle = None
 
-
-def _kept_tasks(path: str) -> Iterator[dict | None]:
-    """The task objects of a resumed output's whole lines (after the opening ``[``)."""
-    if not os.path.exists(path):
-        return
-    with open(path, "rb") as handle:
-        for raw in handle:
-            line = raw.strip().rstrip(b",").lstrip(b",").strip()
-            if line in (b"[", b"]", b""):
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                yield None
-                continue
-            yield obj if isinstance(obj, dict) else None
-
-
-def _kept_records(self: "LabelStudioSink") -> Iterator[dict | None]:
-    """Each kept task in input order, for the resume check."""
-    return _kept_tasks(self.path)
-
-
-def _mismatch(item: Any, kept: dict | None) -> str | None:
-    """Why a kept task does not answer ``item``: not a task, or another text (error tasks aside)."""
-    if kept is None:
-        return "is not a Label Studio task"
-    data = kept.get("data") if isinstance(kept.get("data"), dict) else {}
-    text = item.record.text if getattr(item, "record", None) is not None else None
-    if text is not None and isinstance(data.get("text"), str) and data["text"] != text:
-        return f"holds another text than the input record {item.id!r}"
-    return None
-
-
-LabelStudioSink.kept_records = _kept_records  # type: ignore[attr-defined]
-LabelStudioSink.mismatch = staticmethod(_mismatch)  # type: ignore[attr-defined]
