@@ -57,7 +57,7 @@ def subprocess_env() -> dict[str, str]:
 
 
 def run_predict(*argv: str) -> int:
-    """``batch.main`` with the same parser the script builds."""
+    """``predict.main`` with the same parser the script builds."""
     parser = predict.add_arguments(argparse.ArgumentParser())
     return predict.main(parser.parse_args(["--no-progress", *argv]))
 

@@ -18,7 +18,7 @@ import pytest
 from arabic_ie.cli import build_parser
 from arabic_ie.data.jsonl import read_jsonl
 from arabic_ie.data.shards import DONE, list_shards
-from arabic_ie.model import batch
+from arabic_ie import predict
 
 REPO = Path(__file__).resolve().parents[1]
 LINES_PER_SHARD = 40
@@ -90,7 +90,7 @@ def one_process_outputs(model: Path, shards: Path, out: Path) -> dict[str, bytes
     expected = {}
     for shard in list_shards(str(shards)).shards:
         target = out / (str(Path(shard.name).with_suffix("")) + ".jsonl")
-        assert batch.main(predict_args("--model", str(model), "--input", str(shards / shard.name),
+        assert predict.main(predict_args("--model", str(model), "--input", str(shards / shard.name),
                                        "--output", str(target))) == 0
         expected[str(Path(shard.name).with_suffix(".jsonl"))] = target.read_bytes()
     return expected
@@ -126,7 +126,7 @@ def test_ray_output_is_the_one_process_output(ray_local, tiny_model_dir, shards,
     jsonl = sorted(n for n in outputs if not n.endswith("part-5.jsonl"))
     joined = tmp_path / "all.jsonl"
     joined.write_bytes(b"".join((shards / n).read_bytes() for n in jsonl))
-    assert batch.main(predict_args("--model", str(tiny_model_dir), "--input", str(joined),
+    assert predict.main(predict_args("--model", str(tiny_model_dir), "--input", str(joined),
                                    "--output", str(tmp_path / "all.out.jsonl"))) == 0
     whole = [json.loads(line) for line in (tmp_path / "all.out.jsonl").read_text(encoding="utf-8").splitlines()]
     ours = [json.loads(line) for n in jsonl for line in outputs[n].splitlines()]
@@ -204,7 +204,7 @@ def test_parquet_shards_through_a_filesystem_uri(ray_local, tiny_model_dir, tmp_
     reference = tmp_path / "reference.jsonl"
     reference.write_text("".join(json.dumps({"id": r.id, "text": r.text}, ensure_ascii=False) + "\n" for r in records),
                          encoding="utf-8")
-    assert batch.main(predict_args("--model", str(tiny_model_dir), "--input", str(reference),
+    assert predict.main(predict_args("--model", str(tiny_model_dir), "--input", str(reference),
                                    "--output", str(tmp_path / "reference.out.jsonl"))) == 0
     one = [json.loads(line) for line in (tmp_path / "reference.out.jsonl").read_text(encoding="utf-8").splitlines()]
 
