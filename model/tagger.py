@@ -24,6 +24,9 @@ from .decoding import BioDecoder
 from .modeling import ArabicIEModel
 
 
+BACKENDS = ("torch", "onnx")
+
+
 @dataclass
 class _Unit:
     """A sentence (or a whole text) to tag: which input it belongs to and its words."""
@@ -68,10 +71,21 @@ class JointTagger:
     """Tags Arabic text with entities and events using a trained arabic-ie model."""
 
     def __init__(self, model: ArabicIEModel, tokenizer: Any, device: str | torch.device | None = None,
-                 quantize: str | None = None):
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+                 quantize: str | None = None, backend: str = "torch", onnx_dir: str | Path | None = None):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; supported: {', '.join(BACKENDS)}")
+        if backend == "onnx" and device not in (None, "cpu"):
+            raise ValueError("the ONNX backend runs on the CPU (device='cpu')")
+        default = "cuda" if torch.cuda.is_available() and backend == "torch" else "cpu"
+        self.device = torch.device(device or default)
         self.model = model.to(self.device).eval()
-        if quantize not in (None, "none"):
+        self.backend = backend
+        self._onnx = None  # the ONNX Runtime encoder + entity/trigger heads (onnx_backend.py)
+        if backend == "onnx":  # quantize picks the graph; the argument head stays fp32 torch
+            from .onnx_backend import open_encoder
+
+            self._onnx = open_encoder(self.model, onnx_dir, quantize)
+        elif quantize not in (None, "none"):
             self.model = quantize_model(self.model, quantize)
         self.tokenizer = tokenizer
         self.schema = model.config.label_schema
@@ -83,16 +97,23 @@ class JointTagger:
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, revision: str | None = None,
                         device: str | torch.device | None = None, dtype: str | torch.dtype | None = None,
-                        quantize: str | None = None, **hub_kwargs: Any) -> "JointTagger":
+                        quantize: str | None = None, backend: str = "torch", onnx_dir: str | Path | None = None,
+                        **hub_kwargs: Any) -> "JointTagger":
         """Load a trained model from a local folder or a hub repo id (cached; honours
         ``HF_HUB_OFFLINE``). ``dtype="float16"`` halves memory on a GPU; ``quantize="int8"``
-        (CPU) runs the Linear layers with dynamic int8 quantization."""
+        (CPU) runs the Linear layers with dynamic int8 quantization. ``backend="onnx"`` runs the
+        encoder and the entity and trigger heads in ONNX Runtime, from the model's ``onnx/``
+        folder (``arabic-ie export``; or ``onnx_dir``), exported on the fly when it has none."""
         from .hub import load_model_and_tokenizer
 
         model, tokenizer = load_model_and_tokenizer(str(name_or_path), revision=revision, **hub_kwargs)
         if dtype is not None:
             model = model.to(getattr(torch, dtype) if isinstance(dtype, str) else dtype)
-        return cls(model, tokenizer, device, quantize=quantize)
+        if backend == "onnx" and onnx_dir is None:
+            from .onnx_backend import locate_onnx_dir
+
+            onnx_dir = locate_onnx_dir(name_or_path, revision, **hub_kwargs)
+        return cls(model, tokenizer, device, quantize=quantize, backend=backend, onnx_dir=onnx_dir)
 
     def save_pretrained(self, path: str | Path) -> None:
         from .hub import save_model
@@ -147,10 +168,14 @@ class JointTagger:
     def _run_windows(self, windows: Sequence[Window]) -> list[_WindowResult]:
         batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids)}
                                   for w in windows], self.tokenizer.pad_token_id, pad_to_multiple_of=8)
-        batch = {k: v.to(self.device) for k, v in batch.items()}
-        hidden = self.model.encode(batch["input_ids"], batch["attention_mask"])
-        entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
-        trigger_probs = self.model.trigger_head(hidden).float().softmax(-1).cpu().numpy()
+        if self._onnx is not None:
+            hidden, entity_probs, trigger_probs = self._onnx(batch["input_ids"].numpy(), batch["attention_mask"].numpy())
+            hidden = torch.from_numpy(hidden)
+        else:
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            hidden = self.model.encode(batch["input_ids"], batch["attention_mask"])
+            entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
+            trigger_probs = self.model.trigger_head(hidden).float().softmax(-1).cpu().numpy()
 
         per_window, pending = [], []  # pending: (window row, trigger token span, type id, argument list, firsts)
         for row, window in enumerate(windows):
