@@ -73,6 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="tag each input record as one unit (it is already a sentence)")
     parser.add_argument("--quantize", choices=("none", "int8"), default="none",
                         help="int8: dynamic int8 quantisation, when the installed tagger supports it")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
+                        help="onnx: ONNX Runtime for the encoder (MODEL/onnx from `arabic-ie export`, "
+                             "else exported on the fly; needs arabic-ie[onnx])")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: when stderr is a terminal)")
     return parser
@@ -432,11 +435,12 @@ def make_sink(path: str, format: str) -> LineSink | ConllSink:
 
 # --- the run -------------------------------------------------------------------------------------
 
-def load_tagger(model: str, revision: str | None, device: str | None, quantize: str = "none") -> Any:
+def load_tagger(model: str, revision: str | None, device: str | None, quantize: str = "none",
+                backend: str = "torch") -> Any:
     """Load the tagger; ``quantize`` is passed on only when ``from_pretrained`` takes it."""
     from .tagger import JointTagger
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"backend": backend} if backend != "torch" else {}
     if quantize != "none":
         if "quantize" in inspect.signature(JointTagger.from_pretrained).parameters:
             kwargs["quantize"] = quantize
@@ -494,7 +498,8 @@ def run(args: argparse.Namespace) -> Summary:
     check_readable(args.input)
     in_format = input_format(args.input, args.input_format)
     out_format = output_format(args.output, args.output_format)
-    tagger = load_tagger(args.model, args.revision, args.device, args.quantize)  # before touching output
+    tagger = load_tagger(args.model, args.revision, args.device, args.quantize,  # before touching output
+                         getattr(args, "backend", "torch"))
 
     sink = make_sink(args.output, out_format)
     done = sink.start(args.resume)

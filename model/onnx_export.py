@@ -80,8 +80,14 @@ def _quantize(source: Path, path: Path) -> None:
     onnx = require("onnx")
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(path), weight_type=QuantType.QInt8,
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fused ops lack shape inference
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its "consider pre-processing" advice is for static (calibrated) quantisation
+    try:
+        quantize_dynamic(str(source), str(path), weight_type=QuantType.QInt8,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fused ops lack shape inference
+    finally:
+        root.setLevel(level)
 
 
 def op_counts(path: Path) -> dict[str, int]:
@@ -119,3 +125,20 @@ def export_onnx(model: ArabicIEModel, output_dir: str | Path, int8: bool = True)
     (output_dir / EXPORT_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
     logger.info("exported ONNX files to %s (fused: %s)", output_dir, fused)
     return info
+
+
+def export_model(name_or_path: str | Path, output_dir: str | Path | None = None, revision: str | None = None,
+                 int8: bool = True) -> Path:
+    """``arabic-ie export``: load a trained model (folder or hub repo id) and write its ONNX files
+    into ``output_dir``, by default the folder's own ``onnx/`` (where ``backend="onnx"`` and a hub
+    upload of the folder find them). Returns the folder written."""
+    from .hub import load_model_and_tokenizer
+    from .onnx_backend import ONNX_DIR
+
+    if output_dir is None:
+        if not Path(name_or_path).is_dir():
+            raise ValueError(f"{name_or_path} is not a local folder: give --output for its ONNX files")
+        output_dir = Path(name_or_path) / ONNX_DIR
+    model, _ = load_model_and_tokenizer(str(name_or_path), revision=revision)
+    export_onnx(model, output_dir, int8=int8)
+    return Path(output_dir)

@@ -2,7 +2,7 @@
 # Set up .venv for arabic-ie: torch first, pinned (a CPU wheel where one is on disk; never an
 # unpinned torch, which would pull a multi-GB CUDA build), then the package itself.
 #   scripts/setup.sh          the package
-#   scripts/setup.sh --test   the package and its test tools
+#   scripts/setup.sh --test   the package, its test tools and the extras the tests exercise (onnx)
 # TORCH_SPEC overrides the torch requirement (e.g. TORCH_SPEC="torch==2.13.0" is the default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
