@@ -46,7 +46,9 @@ class EncoderWithHeads(nn.Module):
 
 def _trace(model: ArabicIEModel, path: Path) -> None:
     """Step 1: the raw fp32 graph, traced on a small padded batch with dynamic axes."""
-    wrapper = EncoderWithHeads(model.float().cpu().eval())
+    was_training = model.training
+    wrapper = EncoderWithHeads(model.float().cpu()).eval()  # a new module trains by default, and the
+    # exporter restores the mode it found: an untouched wrapper would leave the model in training mode
     input_ids = torch.full((2, 16), 5, dtype=torch.long)
     attention_mask = torch.ones_like(input_ids)
     attention_mask[1, 9:] = 0  # a padded row, so the mask path is traced as a real computation
@@ -62,6 +64,7 @@ def _trace(model: ArabicIEModel, path: Path) -> None:
     finally:
         if previous:
             model.encoder.set_attn_implementation(previous)
+        model.train(was_training)
 
 
 def _optimize(raw: Path, path: Path, model: ArabicIEModel) -> dict[str, int]:
