@@ -355,17 +355,20 @@ def time_all(systems: Sequence[str], taggers: dict[str, JointTagger], pipe: Any,
 
 
 def summarise(timed: dict, systems: Sequence[str], batch_sizes: Sequence[int]) -> list[dict[str, Any]]:
-    """Median figures per (system, batch size), with the speed ratio to the pipeline."""
+    """Median figures per (system, batch size). The speed ratio to the pipeline is the median of
+    each repetition's own ratio (the two runs sit side by side, so a load change between
+    repetitions cancels out)."""
     rows = []
     for bs in batch_sizes:
-        base = bc.median(r["sentences"] / r["seconds"] for r in timed["runs"][(PIPELINE, bs)])
+        base = [r["sentences"] / r["seconds"] for r in timed["runs"][(PIPELINE, bs)]]
         for system in systems:
             runs = timed["runs"][(system, bs)]
             speed = bc.median(r["sentences"] / r["seconds"] for r in runs)
             gflops = bc.median(r["flops"] / r["seconds"] / 1e9 for r in runs)
             row = {"system": system, "batch_size": bs, "sentences_per_s": speed,
                    "tokens_per_s": bc.median(r["tokens"] / r["seconds"] for r in runs),
-                   "ratio_vs_pipeline": speed / base, "model_gflops": gflops,
+                   "ratio_vs_pipeline": bc.median(r["sentences"] / r["seconds"] / b for r, b in zip(runs, base)),
+                   "model_gflops": gflops,
                    "fraction_of_matmul": bc.median(r["flops"] / r["seconds"] / 1e9 / r["matmul_gflops"] for r in runs)}
             if "events_per_sentence" in runs[0]:
                 row["events_per_sentence"] = bc.median(r["events_per_sentence"] for r in runs)
