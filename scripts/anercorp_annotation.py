@@ -17,9 +17,10 @@ is one event: trigger indices and event type, then ``Role a-b`` arguments. A blo
     python scripts/anercorp_annotation.py show FILE.ann [FROM-TO]   # the spans as words, to review
     python scripts/anercorp_annotation.py freeze               # before adjudication: keep both passes
     python scripts/anercorp_annotation.py agreement            # F1 between the two passes per layer
-    python scripts/anercorp_annotation.py build                # data/anercorp/{train,dev}.jsonl
+    python scripts/anercorp_annotation.py build                # data/anercorp/{train,dev}.jsonl (parts + adjudication)
 
-The checking part uses the standard library only, so it runs without the package installed.
+Run it with the project's environment (``.venv/bin/python``): the schema is the package's
+``GUIDELINES_SCHEMA``, kept in one place.
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from arabic_ie.data.validate import GUIDELINES_SCHEMA
+
 ROOT = Path(__file__).resolve().parent.parent
 ANN_DIR = ROOT / "data" / "anercorp" / "annotation"
 DOUBLE_DIR = ANN_DIR / "double"  # the blind double annotation, frozen before adjudication
@@ -38,23 +41,8 @@ SOURCE = SHARED / "ANERcorp" / "ANERCorp_CAMeLrecon_train.txt"
 N_PARTS = 6
 DEV_SIZE = 396  # the last 396 sentences: the dev carve-out that scripts/eval_anercorp.py uses
 
-ENTITY_TYPES = ("PER", "ORG", "GPE", "LOC", "FAC", "TIME")
-EVENT_ROLES = {  # ../shared/annotation-guidelines.md
-    "Contact:Phone-Write": ("Entity", "Time"),
-    "Contact:Meet": ("Entity", "Place", "Time"),
-    "Conflict:Attack": ("Attacker", "Target", "Instrument", "Place", "Time"),
-    "Conflict:Demonstrate": ("Entity", "Place", "Time"),
-    "Conflict:Take-Control": ("Agent", "Place", "Time"),
-    "Life:Die": ("Agent", "Victim", "Instrument", "Place", "Time"),
-    "Life:Injure": ("Agent", "Victim", "Instrument", "Place", "Time"),
-    "Justice:Arrest-Jail": ("Agent", "Person", "Place", "Time"),
-    "Movement:Transport": ("Agent", "Artifact", "Origin", "Destination", "Time"),
-    "Personnel:Elect": ("Entity", "Person", "Place", "Time"),
-    "Personnel:Start-Position": ("Entity", "Person", "Place", "Time"),
-    "Personnel:End-Position": ("Entity", "Person", "Place", "Time"),
-    "Justice:Sentence": ("Adjudicator", "Defendant", "Place", "Time"),
-    "Transaction:Transfer-Money": ("Giver", "Recipient", "Money", "Place", "Time"),
-}
+ENTITY_TYPES = tuple(GUIDELINES_SCHEMA.entity_types)
+EVENT_ROLES = {etype: tuple(roles) for etype, roles in GUIDELINES_SCHEMA.allowed_roles.items()}
 ANERCORP_TYPE = {"PERS": "PER", "ORG": "ORG", "LOC": "GPE"}  # MISC is left to the annotator
 
 
@@ -349,7 +337,8 @@ def block_text(b: Block, sentence: list[tuple[str, str]]) -> str:
 
 def build_records(blocks: dict[int, Block], sentences: list[list[tuple[str, str]]]):
     """Native records: text is the tokens joined by single spaces; spans trim edge punctuation."""
-    from arabic_ie.data.records import Event, Record, Span  # the package, only for the build
+    from arabic_ie.data.records import Event, Record, Span
+    from arabic_ie.data.text import is_word_char
 
     records = []
     for i, sentence in enumerate(sentences):
@@ -364,9 +353,9 @@ def build_records(blocks: dict[int, Block], sentences: list[list[tuple[str, str]
 
         def span(a: int, c: int, label: str = "") -> Span:
             start, end = starts[a], starts[c] + len(tokens[c])
-            while start < end and not text[start].isalnum():
+            while start < end and not is_word_char(text[start]):
                 start += 1
-            while end > start and not text[end - 1].isalnum():
+            while end > start and not is_word_char(text[end - 1]):
                 end -= 1
             return Span(start, end, label)
 
@@ -381,7 +370,9 @@ def cmd_build(out_dir: str) -> None:
     from arabic_ie.data.jsonl import write_jsonl
 
     sentences = read_source()
-    records = build_records(load_all("part"), sentences)
+    blocks = load_all("part")
+    blocks.update(load_all("adjudicated"))  # the double set's differences, as adjudicated
+    records = build_records(blocks, sentences)
     out = Path(out_dir)
     write_jsonl(records[:-DEV_SIZE], out / "train.jsonl")
     write_jsonl(records[-DEV_SIZE:], out / "dev.jsonl")

@@ -62,3 +62,17 @@ def test_conll_export_of_the_entity_layer_gives_back_anercorp_tokens(corpus, sha
     again = tmp_path / "again.conll"
     write_conll(read_conll(path), again, tokenize="whitespace")
     assert again.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+def test_the_shipped_files_are_built_from_the_annotation_files(shared_data, tmp_path):
+    """train/dev.jsonl are exactly what the token-index annotation (parts + adjudication) builds."""
+    import os
+    import subprocess
+    import sys
+
+    script = CORPUS.parents[1] / "scripts" / "anercorp_annotation.py"
+    env = {**os.environ, "ARABIC_IE_SHARED_DATA": str(shared_data)}
+    subprocess.run([sys.executable, str(script), "build", "--out", str(tmp_path)], check=True, env=env,
+                   capture_output=True)
+    for split in SPLITS:
+        assert (tmp_path / f"{split}.jsonl").read_bytes() == (CORPUS / f"{split}.jsonl").read_bytes(), split

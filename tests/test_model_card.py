@@ -107,3 +107,20 @@ def test_plain_save_pretrained_writes_the_card_too(tiny_model_dir, tmp_path):
     card = (tmp_path / "plain" / "README.md").read_text(encoding="utf-8")
     assert card.startswith("---") and "pipeline_tag: token-classification" in card
     assert "| entity types |" in card
+
+
+def test_a_corpus_card_gives_its_licence_and_the_model_card_states_it(tmp_path, tiny_model_dir):
+    from arabic_ie.data.corpus_card import read_corpus_card
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "README.md").write_text("---\nlicense: cc-by-sa-4.0\npretty_name: News EE\n---\n# News\n", encoding="utf-8")
+    card = read_corpus_card(corpus / "train.jsonl")
+    assert (card.name, card.license) == ("News EE", "cc-by-sa-4.0")
+    (tmp_path / "README.md").write_text("# no front matter\n", encoding="utf-8")
+    assert read_corpus_card(tmp_path / "other.jsonl") is None
+
+    model, tokenizer = load_model_and_tokenizer(str(tiny_model_dir))
+    training = {**TRAINING, "data_licenses": ["News EE: cc-by-sa-4.0"]}
+    saved = save_model(model, tokenizer, tmp_path / "model", training=training)
+    assert "**Training data licence:** News EE: cc-by-sa-4.0" in (saved / "README.md").read_text(encoding="utf-8")

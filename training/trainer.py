@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_scheduler
 
 from arabic_ie.data.collate import collate_features
+from arabic_ie.data.corpus_card import read_corpus_card
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.fileio import atomic_open
 from arabic_ie.data.formats import detect_format, read_corpus
@@ -264,8 +265,11 @@ class Trainer:
         acc.wait_for_everyone()
 
     def _card_info(self) -> dict[str, Any]:
+        cards = {f: read_corpus_card(f) for f in self.config.train_files}
+        licences = sorted({f"{c.name}: {c.license}" for c in cards.values() if c and c.license})
         return {"data_files": [os.path.basename(f) for f in self.config.train_files],
-                "model_name": f"arabic-ie ({self.config.model})"}
+                "datasets": sorted({c.name for c in cards.values() if c}),
+                "data_licenses": licences, "model_name": f"arabic-ie ({self.config.model})"}
 
     def _finish(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record], seconds: float) -> dict[str, Any]:
         """Score the best model on dev and test files, write metrics.json and report.md, and
