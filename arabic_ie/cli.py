@@ -1,5 +1,5 @@
-"""The ``arabic-ie`` command: validate, stats, convert, train, eval, predict, push, demo, and the
-review loop (render, labelstudio-config, select: :mod:`arabic_ie.cli_review`)."""
+"""The ``arabic-ie`` command: validate, stats, convert, train, eval, predict, export, push, demo,
+and the review loop (render, labelstudio-config, select: :mod:`arabic_ie.cli_review`)."""
 from __future__ import annotations
 
 import argparse
@@ -88,7 +88,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from arabic_ie.model.tagger import JointTagger
 
         gold = list(read_corpus(args.data, args.format))
-        tagger = JointTagger.from_pretrained(args.model, device=args.device)
+        tagger = JointTagger.from_pretrained(args.model, device=args.device, backend=args.backend,
+                                             quantize=args.quantize)
         pred = tagger.predict(gold, batch_size=args.batch_size, split_sentences=False)
     else:
         raise SystemExit("arabic-ie eval: give --model and --data, or --gold and --pred")
@@ -130,6 +131,18 @@ def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--workers", type=int, default=1, help="tagger actors (one model each)")
     group.add_argument("--cpus-per-worker", type=float, default=1.0)
     group.add_argument("--gpus-per-worker", type=float, default=0.0, help="1 on a GPU cluster")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the ONNX files next to the model (or --output) so a hub repo can carry them."""
+    from arabic_ie.model.onnx_backend import EXPORT_INFO
+    from arabic_ie.model.onnx_export import export_model
+
+    folder = export_model(args.model, args.output, revision=args.revision, int8=args.int8)
+    info = json.loads((folder / EXPORT_INFO).read_text(encoding="utf-8"))
+    print(f"wrote {', '.join(info['files'].values())} to {folder} (fused: "
+          f"{', '.join(f'{op} x{n}' for op, n in info['fused_operators'].items()) or 'none'})")
+    return 0
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -196,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=formats)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device")
+    p.add_argument("--backend", choices=("torch", "onnx"), default="torch",
+                   help="onnx: ONNX Runtime for the encoder (see `arabic-ie export`; needs arabic-ie[onnx])")
+    p.add_argument("--quantize", choices=("none", "int8"), default="none", help="int8: dynamic int8 quantisation")
     p.add_argument("--output-json")
     p.add_argument("--output-md")
     p.add_argument("--baseline-train", metavar="FILE",
@@ -209,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p)
     add_ray_arguments(p)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("export", help="write a model's ONNX files (fp32 and int8) for --backend onnx")
+    p.add_argument("--model", required=True, help="model folder or hub repo id")
+    p.add_argument("--output", help="folder for the ONNX files (default: MODEL/onnx, found by --backend onnx)")
+    p.add_argument("--revision")
+    p.add_argument("--no-int8", dest="int8", action="store_false", help="fp32 only")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("push", help="upload a trained model folder (with its card) to the hub")
     p.add_argument("--model", required=True)

@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "default they are left untagged and listed in the record's metadata.not_tagged")
     parser.add_argument("--quantize", choices=("none", "int8"), default="none",
                         help="int8: dynamic int8 quantisation of the Linear layers, run on the CPU (about twice as fast there)")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
+                        help="onnx: ONNX Runtime for the encoder (MODEL/onnx from `arabic-ie export`, "
+                             "else exported on the fly; needs arabic-ie[onnx]); --quantize int8 picks its int8 graph")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: when stderr is a terminal)")
     return parser

@@ -39,14 +39,17 @@ class PredictOptions:
     resume: bool = False
     sentence_split: bool = True
     quantize: str = "none"
+    backend: str = "torch"  # or "onnx": ONNX Runtime for the encoder (arabic-ie[onnx])
     tag_all_languages: bool = False  # tag sentences that are not Arabic too
     progress: bool | None = None  # None: when stderr is a terminal
 
-def load_tagger(model: str, revision: str | None, device: str | None, quantize: str = "none") -> Any:
-    """Load the tagger (``quantize="int8"``: dynamic int8 on the CPU)."""
+
+def load_tagger(model: str, revision: str | None, device: str | None, quantize: str = "none",
+                backend: str = "torch") -> Any:
+    """Load the tagger (``quantize="int8"``: dynamic int8 on the CPU; ``backend="onnx"``: ONNX Runtime)."""
     from .tagger import JointTagger
 
-    return JointTagger.from_pretrained(model, revision=revision, device=device,
+    return JointTagger.from_pretrained(model, revision=revision, device=device, backend=backend,
                                        quantize=None if quantize == "none" else quantize)
 
 
@@ -133,7 +136,8 @@ def run(args: PredictOptions) -> Summary:
     with exclusive_lock(args.output, "--output"):  # a second run on this output fails here, at once
         progress = sys.stderr.isatty() if args.progress is None else args.progress
         with library_progress_bars(progress):
-            tagger = load_tagger(args.model, args.revision, args.device, args.quantize)  # before touching output
+            tagger = load_tagger(args.model, args.revision, args.device, args.quantize,
+                                  args.backend)  # before touching output
         sink = make_sink(args.output, out_format, model_version=args.model)
         done = sink.start(args.resume)
         items = read_items(args.input, in_format)

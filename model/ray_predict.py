@@ -112,8 +112,8 @@ class TaggerActor:
     shards, one output row per chunk (the last one flagged)."""
 
     def __init__(self, model: str, revision: str | None, device: str | None, quantize: str,
-                 batch_size: int, split_sentences: bool, root: str, format: str | None):
-        self.tagger = load_tagger(model, revision, device, quantize)
+                 batch_size: int, split_sentences: bool, root: str, format: str | None, backend: str = "torch"):
+        self.tagger = load_tagger(model, revision, device, quantize, backend)
         self.batch_size, self.split_sentences = batch_size, split_sentences
         self.root, self.format = root, format
 
@@ -143,7 +143,8 @@ def tagged_chunks(shards: ShardSet, pending: list[Shard], args: Any,
         TaggerActor, batch_size=1, compute=ray.data.ActorPoolStrategy(size=options.workers),
         num_cpus=options.cpus_per_worker, num_gpus=options.gpus_per_worker or None,
         fn_constructor_kwargs={"model": args.model, "revision": args.revision, "device": args.device,
-                               "quantize": args.quantize, "batch_size": args.batch_size,
+                               "quantize": args.quantize, "backend": getattr(args, "backend", "torch"),
+                               "batch_size": args.batch_size,
                                "split_sentences": args.sentence_split, "root": shards.root,
                                "format": args.input_format})
     yield from dataset.iter_rows()

@@ -25,6 +25,9 @@ from .decoding import BioDecoder
 from .modeling import ArabicIEModel
 
 
+BACKENDS = ("torch", "onnx")
+
+
 @dataclass
 class _Unit:
     """A sentence (or a whole text) to tag: which input it belongs to and its words."""
@@ -69,14 +72,25 @@ class JointTagger:
     """Tags Arabic text with entities and events using a trained arabic-ie model."""
 
     def __init__(self, model: ArabicIEModel, tokenizer: Any, device: str | torch.device | None = None,
-                 quantize: str | None = None):
-        self.quantized = quantize not in (None, "none")
-        if self.quantized:  # dynamic int8 runs on the CPU only: the device must say so
-            self.device = torch.device("cpu")
+                 quantize: str | None = None, backend: str = "torch", onnx_dir: str | Path | None = None):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; supported: {', '.join(BACKENDS)}")
+        if backend == "onnx" and device not in (None, "cpu"):
+            raise ValueError("the ONNX backend runs on the CPU (device='cpu')")
+        self.backend = backend
+        self._onnx = None  # the ONNX Runtime encoder + entity/trigger heads (onnx_backend.py)
+        # dynamic int8 (torch) and ONNX Runtime run on the CPU only: the device must say so
+        self.quantized = quantize not in (None, "none") and backend == "torch"
+        on_cpu = self.quantized or backend == "onnx"
+        self.device = torch.device("cpu" if on_cpu else device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.quantized:
             self.model = quantize_model(model.eval(), quantize)
         else:
-            self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
             self.model = model.to(self.device).eval()
+        if backend == "onnx":  # quantize picks the graph; the argument head stays fp32 torch
+            from .onnx_backend import open_encoder
+
+            self._onnx = open_encoder(self.model, onnx_dir, quantize)
         self.tokenizer = tokenizer
         self.schema = model.config.label_schema
         self.builder = FeatureBuilder(tokenizer, self.schema, model.config.feature_config)
@@ -87,16 +101,23 @@ class JointTagger:
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, revision: str | None = None,
                         device: str | torch.device | None = None, dtype: str | torch.dtype | None = None,
-                        quantize: str | None = None, **hub_kwargs: Any) -> "JointTagger":
+                        quantize: str | None = None, backend: str = "torch", onnx_dir: str | Path | None = None,
+                        **hub_kwargs: Any) -> "JointTagger":
         """Load a trained model from a local folder or a hub repo id (cached; honours
         ``HF_HUB_OFFLINE``). ``dtype="float16"`` halves memory on a GPU; ``quantize="int8"``
-        (CPU) runs the Linear layers with dynamic int8 quantization."""
+        (CPU) runs the Linear layers with dynamic int8 quantization. ``backend="onnx"`` runs the
+        encoder and the entity and trigger heads in ONNX Runtime, from the model's ``onnx/``
+        folder (``arabic-ie export``; or ``onnx_dir``), exported on the fly when it has none."""
         from .hub import load_model_and_tokenizer
 
         model, tokenizer = load_model_and_tokenizer(str(name_or_path), revision=revision, **hub_kwargs)
         if dtype is not None:
             model = model.to(getattr(torch, dtype) if isinstance(dtype, str) else dtype)
-        return cls(model, tokenizer, device, quantize=quantize)
+        if backend == "onnx" and onnx_dir is None:
+            from .onnx_backend import locate_onnx_dir
+
+            onnx_dir = locate_onnx_dir(name_or_path, revision, **hub_kwargs)
+        return cls(model, tokenizer, device, quantize=quantize, backend=backend, onnx_dir=onnx_dir)
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write the model folder (weights, tokenizer, config, card) that ``from_pretrained`` reads."""
@@ -185,10 +206,14 @@ class JointTagger:
         multiple = 8 if -(-longest // 8) * 8 <= self.builder.config.max_length else 1
         batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids),
                                    "char_ids": w.char_ids} for w in windows], self.tokenizer.pad_token_id, pad_to_multiple_of=multiple)
-        batch = {k: v.to(self.device) for k, v in batch.items()}
-        hidden = self.model.encode(batch["input_ids"], batch["attention_mask"], char_ids=batch.get("char_ids"))
-        entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
-        trigger_probs = self.model.trigger_head(hidden).float().softmax(-1).cpu().numpy()
+        if self._onnx is not None:
+            hidden, entity_probs, trigger_probs = self._onnx({k: v.numpy() for k, v in batch.items()})
+            hidden = torch.from_numpy(hidden)
+        else:
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            hidden = self.model.encode(batch["input_ids"], batch["attention_mask"], char_ids=batch.get("char_ids"))
+            entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
+            trigger_probs = self.model.trigger_head(hidden).float().softmax(-1).cpu().numpy()
 
         per_window, pending = [], []  # pending: (window row, trigger token span, type id, argument list, firsts)
         for row, window in enumerate(windows):

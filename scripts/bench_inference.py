@@ -1,6 +1,11 @@
 #!/usr/bin/env python
-"""CPU inference speed and memory: arabic-ie's JointTagger vs transformers' token-classification
-pipeline, on the same random-weight model of AraBERT-base's exact shape.
+"""CPU inference speed and memory: arabic-ie's JointTagger (torch fp32, torch int8, and with
+``--onnx`` ONNX Runtime fp32 and int8) vs transformers' token-classification pipeline, on the same
+random-weight model of AraBERT-base's exact shape.
+
+Texts (``--texts``): ``anercorp`` (ANERcorp's real news sentences of 8-60 words, about 48
+subword pieces each: the real-length figure), ``sample`` (the shipped sample's sentences) or
+``news`` (both, with the Wojood sample).
 
 The model: BertConfig(vocab 64000, hidden 768, 12 layers, 12 heads, intermediate 3072), a
 WordPiece tokenizer trained (deterministically) on the sample + ANERcorp + Wojood text, wrapped
@@ -18,7 +23,9 @@ W = the weights of every Linear layer the entity path runs (Q, K, V, output, two
 per layer, and the entity head); 2 * W is one multiply-add per weight and token. 4 * T^2 * d per
 layer is Q.K^T and attention.V (2 * T * T * d each). Embeddings, LayerNorm, softmax and GELU are
 left out (a few percent). The "fraction of matmul rate" divides the model's FLOP/s by the
-GFLOP/s of a large fp32 matmul (``--matmul-size`` squared, timed in the same run).
+GFLOP/s of a large fp32 matmul (``--matmul-size`` squared), timed just before each run (the
+machine is shared, so its rate moves), median over repetitions. The same useful FLOPs are
+counted for int8 systems, so their fraction can pass 1.
 
 Peak memory: each system runs in its own child process (same model, same texts), which resets
 VmHWM after building the model and reports the peak resident memory of the inference.
@@ -58,6 +65,7 @@ from arabic_ie.model.tiny import train_wordpiece  # noqa: E402
 
 VOCAB = 64000
 OURS, PIPELINE, OURS_INT8 = "arabic-ie", "hf-pipeline", "arabic-ie-int8"
+ONNX, ONNX_INT8 = "arabic-ie-onnx", "arabic-ie-onnx-int8"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -70,6 +78,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--layers", type=int, default=12, help="encoder layers (12 = AraBERT-base)")
     parser.add_argument("--quantize", choices=("none", "int8"), default="none",
                         help="int8: also time our predictor with dynamic int8 quantisation")
+    parser.add_argument("--onnx", action="store_true",
+                        help="also time the ONNX Runtime backend, fp32 and int8 (needs arabic-ie[onnx])")
+    parser.add_argument("--texts", choices=("anercorp", "sample", "news"), default="news",
+                        help="where the timed sentences come from (8-60 words each)")
     parser.add_argument("--ner-only", action="store_true",
                         help="schema without event types (a NER-only model: no triggers, no argument head)")
     parser.add_argument("--check-sentences", type=int, default=200, help="sentences for the agreement check")
@@ -157,6 +169,27 @@ def runner(name: str, taggers: dict[str, JointTagger], pipe: Any) -> Callable[[l
         return lambda texts, bs: pipe(texts, batch_size=bs)
     tagger = taggers[name]
     return lambda texts, bs: tagger.predict(texts, batch_size=bs, split_sentences=False)
+
+
+def onnx_taggers(model: ArabicIEModel, tokenizer: Any, folder: Path) -> dict[str, JointTagger]:
+    """ONNX Runtime taggers (fp32 and int8) on ``model``'s weights, exported into ``folder``."""
+    from arabic_ie.model.onnx_export import export_onnx
+
+    started = time.perf_counter()
+    info = export_onnx(model, folder)
+    print(f"ONNX export + optimisation + int8 in {time.perf_counter() - started:.0f} s; fused: "
+          f"{info['fused_operators']}", file=sys.stderr)
+    return {ONNX: JointTagger(model, tokenizer, "cpu", backend="onnx", onnx_dir=folder),
+            ONNX_INT8: JointTagger(model, tokenizer, "cpu", quantize="int8", backend="onnx", onnx_dir=folder)}
+
+
+def timed_texts(records: Sequence, which: str, count: int, seed: int) -> list[str]:
+    """The sentences to time: ANERcorp's, the sample's, or all the news corpora's."""
+    if which == "anercorp":
+        records = [r for r in records if r.id.startswith("ANERCorp")]
+    elif which == "sample":
+        records = bc.sample_records()
+    return bc.news_sentences(records, count, seed=seed)
 
 
 def matmul_gflops(size: int, repeats: int = 3) -> float:
@@ -303,17 +336,17 @@ def time_all(systems: Sequence[str], taggers: dict[str, JointTagger], pipe: Any,
     for rep in range(args.repeats):
         texts = [pool[(rep * n + k) % len(pool)] for k in range(n)]
         ours_len, pipe_len = flops(texts)
-        matmul.append(matmul_gflops(args.matmul_size))
         order = list(systems) if rep % 2 == 0 else list(reversed(systems))
         for bs in args.batch_sizes:
             for system in order:
                 gc.collect()
+                matmul.append(matmul_gflops(args.matmul_size))  # next to each run: the load changes
                 start = time.perf_counter()
                 out = runner(system, taggers, pipe)(texts, bs)
                 seconds = time.perf_counter() - start
                 lengths = pipe_len if system == PIPELINE else ours_len
                 run = {"seconds": seconds, "sentences": n, "tokens": sum(lengths),
-                       "flops": model_flops(lengths, args.weights, args.layers, 768)}
+                       "flops": model_flops(lengths, args.weights, args.layers, 768), "matmul_gflops": matmul[-1]}
                 if system != PIPELINE:
                     run["events_per_sentence"] = count_events(out)
                 runs[(system, bs)].append(run)
@@ -322,19 +355,21 @@ def time_all(systems: Sequence[str], taggers: dict[str, JointTagger], pipe: Any,
 
 
 def summarise(timed: dict, systems: Sequence[str], batch_sizes: Sequence[int]) -> list[dict[str, Any]]:
-    """Median figures per (system, batch size), with the speed ratio to the pipeline."""
-    peak_matmul = bc.median(timed["matmul_gflops"])
+    """Median figures per (system, batch size). The speed ratio to the pipeline is the median of
+    each repetition's own ratio (the two runs sit side by side, so a load change between
+    repetitions cancels out)."""
     rows = []
     for bs in batch_sizes:
-        base = bc.median(r["sentences"] / r["seconds"] for r in timed["runs"][(PIPELINE, bs)])
+        base = [r["sentences"] / r["seconds"] for r in timed["runs"][(PIPELINE, bs)]]
         for system in systems:
             runs = timed["runs"][(system, bs)]
             speed = bc.median(r["sentences"] / r["seconds"] for r in runs)
             gflops = bc.median(r["flops"] / r["seconds"] / 1e9 for r in runs)
             row = {"system": system, "batch_size": bs, "sentences_per_s": speed,
                    "tokens_per_s": bc.median(r["tokens"] / r["seconds"] for r in runs),
-                   "ratio_vs_pipeline": speed / base, "model_gflops": gflops,
-                   "fraction_of_matmul": gflops / peak_matmul}
+                   "ratio_vs_pipeline": bc.median(r["sentences"] / r["seconds"] / b for r, b in zip(runs, base)),
+                   "model_gflops": gflops,
+                   "fraction_of_matmul": bc.median(r["flops"] / r["seconds"] / 1e9 / r["matmul_gflops"] for r in runs)}
             if "events_per_sentence" in runs[0]:
                 row["events_per_sentence"] = bc.median(r["events_per_sentence"] for r in runs)
             rows.append(row)
@@ -347,7 +382,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     started = time.time()
     records = bc.corpus_records(bc.shared_data_dir(args.shared_data))
-    pool = bc.news_sentences(records, args.total, seed=args.seed)
+    pool = timed_texts(records, args.texts, args.total, args.seed)
     schema = build_schema(records, args.ner_only)
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as tmp:
         tok_dir = Path(tmp)
@@ -358,14 +393,17 @@ def main(args: argparse.Namespace) -> int:
         taggers = {OURS: JointTagger(model, tokenizer, "cpu")}
         if args.quantize == "int8":
             taggers[OURS_INT8], args.int8_schema = int8_tagger(schema, tokenizer, args)
+        if args.onnx:
+            taggers.update(onnx_taggers(model, tokenizer, tok_dir / "onnx"))
         pipe = make_pipeline(model, tokenizer)
-        systems = [OURS, PIPELINE] + ([OURS_INT8] if OURS_INT8 in taggers else [])
+        systems = [OURS, PIPELINE] + [s for s in (OURS_INT8, ONNX, ONNX_INT8) if s in taggers]
         timed = time_all(systems, taggers, pipe, pool, args, lambda t: token_lengths(taggers[OURS], t))
         rows = summarise(timed, systems, args.batch_sizes)
         agree = agreement(taggers[OURS], make_pipeline(model, tokenizer, "first"), pool[:args.check_sentences])
         del taggers, pipe, model
         gc.collect()
-        memory = memory_peaks(systems, pool[:args.sentences], schema, tok_dir, args) if args.memory else []
+        probed = [s for s in systems if s in (OURS, PIPELINE, OURS_INT8)]  # ONNX: not probed (yet)
+        memory = memory_peaks(probed, pool[:args.sentences], schema, tok_dir, args) if args.memory else []
     for row in rows:
         peak = next((m["peak_rss_mb"] for m in memory if m["system"] == row["system"]), None)
         row["peak_rss_mb"] = peak if row["batch_size"] == max(args.batch_sizes) else None

@@ -2,7 +2,7 @@
 # Set up .venv for arabic-ie: torch first, pinned (a CPU wheel where one is on disk; never an
 # unpinned torch, which would pull a multi-GB CUDA build), then the package itself.
 #   scripts/setup.sh          the package
-#   scripts/setup.sh --test   the package, its test tools and extras (ray, crf), with the real parts the integration
+#   scripts/setup.sh --test   the package, its test tools and extras (ray, onnx, crf), with the real parts the integration
 #                             tests drive: Label Studio (its own venv) and headless Chromium
 # TORCH_SPEC overrides the torch requirement (e.g. TORCH_SPEC="torch==2.13.0" is the default).
 set -euo pipefail
@@ -11,7 +11,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet "${TORCH_SPEC:-torch==2.13.0}"
 extra="[crf]"  # the CRF baseline the demo prints beside the model
-[ "${1:-}" = "--test" ] && extra="[test,ray]"
+[ "${1:-}" = "--test" ] && extra="[test,ray,onnx]"
 .venv/bin/python -m pip install --quiet -e ".${extra}"
 if [ "${1:-}" = "--test" ]; then
     ./scripts/setup_labelstudio.sh

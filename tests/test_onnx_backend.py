@@ -1,0 +1,194 @@
+"""The ONNX Runtime backend against the torch path, on a briefly trained ``tiny`` model and the
+sample's test split: fp32 gives the same records (long-sentence windows included), int8 agrees
+on most spans, and the files and errors are what the export command and users see."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from arabic_ie.data.jsonl import write_jsonl
+from arabic_ie.data.records import Record
+from arabic_ie.model.onnx_backend import EXPORT_INFO, OnnxBackendError
+from arabic_ie.model.tagger import JointTagger
+from arabic_ie.training.config import TrainConfig
+from arabic_ie.training.trainer import Trainer
+
+# span-level F1 of int8 predictions against fp32 ones, per layer (measured: see the README)
+INT8_AGREEMENT = {"entities": 0.90, "triggers": 0.80, "arguments": 0.70}
+
+
+@pytest.fixture(scope="module")
+def trained_dir(tmp_path_factory, sample_records):
+    """A ``tiny`` model trained for 120 steps on 64 sample sentences: confident enough
+    that its labels mean something (a random model's near-uniform probabilities flip on any
+    rounding, which would make the int8 comparison meaningless). Its dev set is its training set,
+so the best epoch is the best-fitted one."""
+    data = tmp_path_factory.mktemp("onnx-data")
+    write_jsonl(sample_records["train"][:64], data / "train.jsonl")
+    config = TrainConfig(model="tiny", train_files=[str(data / "train.jsonl")], dev_files=[str(data / "train.jsonl")],
+                         output_dir=str(data / "run"), epochs=15, batch_size=8, learning_rate=3e-3,
+                         head_learning_rate=3e-3, warmup_ratio=0.0, max_length=64, stride=8, seed=7,
+                         loss_weights={"entity": 1.0, "trigger": 2.0, "argument": 1.0},
+                         tiny={"vocab_size": 2000, "hidden_size": 64, "num_hidden_layers": 2,
+                               "num_attention_heads": 4, "intermediate_size": 128})
+    Trainer(config).train()
+    return data / "run" / "model"
+
+
+@pytest.fixture(scope="module")
+def exported(trained_dir):
+    """``arabic-ie export`` run as a user would, writing MODEL/onnx."""
+    done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "export", "--model", str(trained_dir)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return trained_dir
+
+
+@pytest.fixture(scope="module")
+def test_texts(sample_records):
+    """The test split, plus one long text (the whole split joined) that needs several windows."""
+    records = sample_records["test"]
+    return [r.text for r in records] + [" ".join(r.text for r in records[:12])]
+
+
+def spans(record):
+    """Every predicted span of a record, as comparable tuples (entities, triggers, arguments)."""
+    return {
+        "entities": {(s.start, s.end, s.label) for s in record.entities},
+        "triggers": {(e.trigger.start, e.trigger.end, e.type) for e in record.events},
+        "arguments": {(e.trigger.start, e.type, a.start, a.end, a.label) for e in record.events for a in e.arguments},
+    }
+
+
+def agreement(reference, other):
+    """Span-level F1 of ``other`` against ``reference``, per layer, over all records."""
+    result = {}
+    for layer in ("entities", "triggers", "arguments"):
+        a = [spans(r)[layer] for r in reference]
+        b = [spans(r)[layer] for r in other]
+        both = sum(len(x & y) for x, y in zip(a, b))
+        total = sum(len(x) + len(y) for x, y in zip(a, b))
+        result[layer] = 1.0 if total == 0 else 2 * both / total
+    return result
+
+
+def test_export_writes_fused_graphs_next_to_the_model(exported):
+    info = json.loads((exported / "onnx" / EXPORT_INFO).read_text())
+    assert (exported / "onnx" / "model.onnx").is_file() and (exported / "onnx" / "model_int8.onnx").is_file()
+    # the BERT fusions happened: one attention node and two residual+LayerNorm nodes per layer
+    assert info["fused_operators"].get("Attention") == 2
+    assert info["fused_operators"].get("SkipLayerNormalization") == 4
+    assert info["fused_operators"].get("EmbedLayerNormalization") == 1
+
+
+def torch_and_onnx(model_dir, texts, split):
+    torch_tagger = JointTagger.from_pretrained(model_dir, device="cpu")
+    onnx_tagger = JointTagger.from_pretrained(model_dir, backend="onnx")
+    assert len(torch_tagger._units([Record("long", texts[-1])], False)[0].windows) > 1  # windows are exercised
+    return (torch_tagger.predict(texts, batch_size=8, split_sentences=split),
+            onnx_tagger.predict(texts, batch_size=8, split_sentences=split))
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_fp32_onnx_gives_the_torch_records_of_a_trained_model(exported, test_texts, split):
+    expected, got = torch_and_onnx(exported, test_texts, split)
+    assert [spans(r) for r in got] == [spans(r) for r in expected]
+    scores = [(a.score, b.score) for x, y in zip(expected, got) for a, b in zip(x.entities, y.entities)]
+    assert max(abs(a - b) for a, b in scores) < 1e-4
+    assert sum(len(r.entities) for r in expected) > 20 and any(r.events for r in expected)  # not vacuous
+
+
+def test_fp32_onnx_on_a_random_model_with_many_events(tiny_model_dir, test_texts):
+    """A random model finds events everywhere, so the argument head runs on ONNX hidden states
+    for hundreds of triggers; the model exported on the fly is left in eval mode (the exporter
+    restores the mode of the module it is given, so dropout must not come back on)."""
+    expected, got = torch_and_onnx(tiny_model_dir, test_texts, True)
+    assert [spans(r) for r in got] == [spans(r) for r in expected]
+    assert sum(len(e.arguments) for r in expected for e in r.events) > 100
+
+
+def test_int8_onnx_agrees_with_fp32_above_the_threshold(exported, test_texts, record_property):
+    fp32 = JointTagger.from_pretrained(exported, backend="onnx").predict(test_texts, split_sentences=False)
+    int8 = JointTagger.from_pretrained(exported, backend="onnx", quantize="int8").predict(test_texts, split_sentences=False)
+    scores = agreement(fp32, int8)
+    record_property("int8_agreement", scores)
+    print(f"int8 vs fp32 span agreement (F1): {scores}")
+    assert all(scores[layer] >= INT8_AGREEMENT[layer] for layer in INT8_AGREEMENT), scores
+
+
+def test_a_model_without_onnx_files_is_exported_on_the_fly(trained_dir, tmp_path, sample_records):
+    import shutil
+
+    bare = shutil.copytree(trained_dir, tmp_path / "bare", ignore=shutil.ignore_patterns("onnx"))
+    tagger = JointTagger.from_pretrained(bare, backend="onnx")
+    expected = JointTagger.from_pretrained(bare, device="cpu").predict(sample_records["test"][0].text)
+    assert spans(tagger.predict(sample_records["test"][0].text)) == spans(expected)
+    assert not (bare / "onnx").exists()  # nothing written into the user's folder unasked
+
+
+def test_stale_onnx_files_are_refused(exported, tmp_path):
+    import shutil
+
+    copy = shutil.copytree(exported, tmp_path / "copy")
+    info = json.loads((copy / "onnx" / EXPORT_INFO).read_text())
+    info["entity_labels"] = info["entity_labels"][:-1]
+    (copy / "onnx" / EXPORT_INFO).write_text(json.dumps(info))
+    with pytest.raises(OnnxBackendError, match="other labels"):
+        JointTagger.from_pretrained(copy, backend="onnx")
+
+
+def test_missing_onnxruntime_names_the_extra(tiny_model_dir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # what an install without the extra sees
+    with pytest.raises(OnnxBackendError, match=r'pip install "arabic-ie\[onnx\]"'):
+        JointTagger.from_pretrained(tiny_model_dir, backend="onnx")
+
+
+def test_predict_cli_with_onnx_backend_writes_the_torch_records(exported, sample_records, tmp_path):
+    write_jsonl(sample_records["test"][:10], tmp_path / "in.jsonl")
+    outputs = {}
+    for backend in ("torch", "onnx"):
+        out = tmp_path / f"{backend}.jsonl"
+        done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "predict", "--model", str(exported),
+                               "--input", str(tmp_path / "in.jsonl"), "--output", str(out), "--backend", backend],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        outputs[backend] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(outputs["onnx"]) == 10
+    assert [_no_scores(r) for r in outputs["onnx"]] == [_no_scores(r) for r in outputs["torch"]]
+
+
+def _no_scores(value):
+    if isinstance(value, dict):
+        return {k: _no_scores(v) for k, v in value.items() if k != "score"}
+    if isinstance(value, list):
+        return [_no_scores(v) for v in value]
+    return value
+
+
+def test_fp32_onnx_with_the_offline_recipes_layers(tmp_path, sample_records, test_texts):
+    """The offline default has a character CNN (on the embeddings and the outputs) and CRF
+    layers: the graph takes each token's letters as a third input, the CRF transitions stay in
+    the torch-side decoder, and the records are the torch path's."""
+    import torch
+
+    from arabic_ie.data.features import FeatureConfig
+    from arabic_ie.data.schema import LabelSchema
+    from arabic_ie.model.build import build_model
+    from arabic_ie.model.hub import save_model
+    from arabic_ie.model.tiny import TinyConfig
+
+    torch.manual_seed(3)
+    train = sample_records["train"]
+    model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
+                                   train, tiny=TinyConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1,
+                                                          num_attention_heads=2, intermediate_size=64),
+                                   char_features=True, char_to_output=True, crf=True)
+    folder = save_model(model, tokenizer, tmp_path / "chars-crf")
+    done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "export", "--model", str(folder), "--no-int8"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((folder / "onnx" / EXPORT_INFO).read_text())["inputs"] == ["input_ids", "attention_mask", "char_ids"]
+    expected, got = torch_and_onnx(folder, test_texts, True)
+    assert [spans(r) for r in got] == [spans(r) for r in expected]
+    assert sum(len(r.entities) for r in expected) > 20
