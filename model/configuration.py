@@ -34,13 +34,15 @@ class ArabicIEConfig(PretrainedConfig):
         char_to_output: bool = False,
         crf: bool = False,
         word_dropout: float = 0.0,
+        lstm_layers: int = 0,
         **kwargs: Any,
     ):
         """``char_features``: a character CNN over each word added to its subword embeddings (the
         character vocabulary is ``features["char_vocab"]``); ``crf``: linear-chain CRF layers over
         the entity and trigger heads; ``char_to_output``: the character vector is also added to the
         encoder's output states (the heads read the letters directly); ``word_dropout``: in training, the share of subword
-        embeddings zeroed (the word's letters stay), so the model learns to read unseen words."""
+        embeddings zeroed (the word's letters stay), so the model learns to read unseen words;
+        ``lstm_layers``: bidirectional LSTM layers over the encoder's states, under the heads."""
         self.encoder = encoder or {}
         self.schema = schema or LabelSchema().to_dict()
         self.features = features or FeatureConfig().to_dict()
@@ -57,6 +59,7 @@ class ArabicIEConfig(PretrainedConfig):
         self.char_to_output = char_to_output
         self.crf = crf
         self.word_dropout = word_dropout
+        self.lstm_layers = lstm_layers
         super().__init__(**kwargs)
 
     @property

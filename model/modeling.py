@@ -4,7 +4,8 @@
 - trigger head: BIO over event types, per token;
 - optional, for models trained from little data: character-level word representations
   (:mod:`.char_cnn`) added to the subword embeddings, linear-chain CRF layers (:mod:`.crf`) over
-  the entity and trigger heads, and word dropout; config flags, on any encoder.
+  the entity and trigger heads, word dropout, and a BiLSTM (:mod:`.bilstm`) between the encoder
+  and the heads; config flags, on any encoder.
 - argument head: for each trigger of a sentence, BIO over roles for every token relative to that
   trigger, from the token's state combined with the trigger's (mean-pooled) state, an
   embedding of the event type and an embedding of the token's distance to the trigger. Several events in a sentence get their own arguments from one
@@ -26,6 +27,7 @@ from transformers.utils import ModelOutput
 from arabic_ie.data.chars import RESERVED
 from arabic_ie.data.features import IGNORE_INDEX
 
+from .bilstm import BiLSTM
 from .char_cnn import CharCNN
 from .configuration import ArabicIEConfig
 from .crf import LinearChainCRF, crf_loss
@@ -89,6 +91,7 @@ class ArabicIEModel(PreTrainedModel):
                                     config.char_filters, config.char_kernel_sizes)
         self.char_output = (nn.Linear(self.char_cnn.projection.out_features, hidden)
                             if self.char_cnn is not None and config.char_to_output else None)
+        self.lstm = BiLSTM(hidden, config.lstm_layers, config.classifier_dropout) if config.lstm_layers else None
         self.entity_crf = LinearChainCRF(schema.entity_labels) if config.crf else None
         self.trigger_crf = LinearChainCRF(schema.trigger_labels) if config.crf else None
         self._allowed_mask: torch.Tensor | None = None
@@ -142,7 +145,13 @@ class ArabicIEModel(PreTrainedModel):
                token_type_ids: torch.Tensor | None = None, char_ids: torch.Tensor | None = None) -> torch.Tensor:
         """Token states of the shared encoder (batch, tokens, hidden). With character features or
         word dropout the encoder reads embeddings: each piece's subword embedding (zeroed for
-        dropped words in training) plus the character vector of its word."""
+        dropped words in training) plus the character vector of its word. With ``lstm_layers``
+        the states then pass through the BiLSTM."""
+        states = self._encoder_states(input_ids, attention_mask, token_type_ids, char_ids)
+        return self.lstm(states, attention_mask) if self.lstm is not None else states
+
+    def _encoder_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                        token_type_ids: torch.Tensor | None, char_ids: torch.Tensor | None) -> torch.Tensor:
         kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         use_chars = self.char_cnn is not None and char_ids is not None
         drop = self.config.word_dropout if self.training else 0.0

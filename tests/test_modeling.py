@@ -1,10 +1,11 @@
-"""The joint model with its optional layers for little data: character CNN, CRF, word dropout."""
+"""The joint model with its optional layers for little data: character CNN, CRF, word dropout, BiLSTM."""
 import pytest
 import torch
 
 from arabic_ie.model.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.schema import LabelSchema
+from arabic_ie.model.bilstm import BiLSTM, reversed_positions
 from arabic_ie.model.build import build_model
 from arabic_ie.model.hub import save_model
 from arabic_ie.model.tagger import JointTagger
@@ -19,7 +20,7 @@ def char_crf_model(sample_records):
     torch.manual_seed(0)
     model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
                                    train, tiny=SMALL, char_features=True, char_to_output=True, crf=True,
-                                   word_dropout=0.2)
+                                   word_dropout=0.2, lstm_layers=2)
     return model, tokenizer, train
 
 
@@ -41,7 +42,8 @@ def test_layers_and_shapes(char_crf_model):
     assert set(out.losses) == {"entity", "trigger", "argument"} and torch.isfinite(out.loss)
     out.loss.backward()
     for layer in (model.char_cnn.projection.weight, model.char_output.weight, model.entity_crf.transitions,
-                  model.trigger_crf.transitions):
+                  model.trigger_crf.transitions, model.lstm.forward_layers[0].weight_ih_l0,
+                  model.lstm.backward_layers[1].weight_hh_l0):
         assert layer.grad is not None and layer.grad.abs().sum() > 0
 
 
@@ -56,6 +58,31 @@ def test_padding_and_batch_neighbours_do_not_change_a_window(char_crf_model):
         a = model.encode(alone["input_ids"], alone["attention_mask"], char_ids=alone["char_ids"])
         m = model.encode(mixed["input_ids"], mixed["attention_mask"], char_ids=mixed["char_ids"])
     assert torch.allclose(a[0], m[0, :n], atol=1e-5)
+
+
+def test_reversed_positions_reverse_real_tokens_and_keep_padding():
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]])
+    index = reversed_positions(mask)
+    assert index.tolist() == [[2, 1, 0, 3, 4], [4, 3, 2, 1, 0], [0, 1, 2, 3, 4]]
+    assert torch.equal(index.gather(1, index), torch.arange(5).expand(3, 5))
+
+
+def test_bilstm_directions_read_left_and_right_context():
+    torch.manual_seed(0)
+    lstm = BiLSTM(8, layers=1).eval()
+    states, mask = torch.randn(1, 6, 8), torch.ones(1, 6, dtype=torch.long)
+    changed = states.clone()
+    changed[0, 4] += 1.0
+    with torch.no_grad():
+        a, b = lstm(states, mask), lstm(changed, mask)
+    assert torch.allclose(a[0, :4, :4], b[0, :4, :4])  # forward half: left context only
+    assert not torch.allclose(a[0, :4, 4:], b[0, :4, 4:])  # backward half: sees position 4 from the right
+    assert torch.allclose(a[0, 5, 4:], b[0, 5, 4:]) and not torch.allclose(a[0, 5, :4], b[0, 5, :4])
+
+
+def test_bilstm_needs_an_even_width():
+    with pytest.raises(ValueError, match="even width"):
+        BiLSTM(7)
 
 
 def test_word_dropout_only_in_training(char_crf_model):
@@ -82,6 +109,6 @@ def test_save_and_reload_give_identical_predictions(char_crf_model, tmp_path, sa
     before = JointTagger(model, tokenizer, "cpu").predict(texts)
     folder = save_model(model, tokenizer, tmp_path / "model")
     reloaded = JointTagger.from_pretrained(folder, device="cpu")
-    assert reloaded.model.config.crf and reloaded.model.config.char_features
+    assert reloaded.model.config.crf and reloaded.model.config.char_features and reloaded.model.config.lstm_layers == 2
     assert torch.equal(reloaded.model.entity_crf.transitions, model.entity_crf.transitions)
     assert [r.to_dict() for r in reloaded.predict(texts)] == [r.to_dict() for r in before]

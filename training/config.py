@@ -52,6 +52,7 @@ class TrainConfig:
     char_to_output: bool = False  # the character vector is also added to the encoder's output states
     crf: bool = False  # linear-chain CRF layers over the entity and trigger heads
     word_dropout: float = 0.0  # share of subword embeddings zeroed in training
+    lstm_layers: int = 0  # bidirectional LSTM layers between the encoder and the heads
     classifier_dropout: float = 0.1
     conll_scheme: str = "BIO"
 
@@ -77,6 +78,8 @@ class TrainConfig:
         need(not unknown, f"loss_weights: unknown heads {sorted(unknown)} (entity, trigger, argument)")
         need(self.patience is None or self.patience > 0, "patience must be a positive number of epochs")
         need(0 <= self.word_dropout < 1, f"word_dropout must be in [0, 1), got {self.word_dropout}")
+        need(isinstance(self.lstm_layers, int) and self.lstm_layers >= 0,
+             f"lstm_layers must be a whole number >= 0, got {self.lstm_layers!r}")
 
     @classmethod
     def from_yaml(cls, path: str | Path | None = None, overrides: list[str] | None = None,

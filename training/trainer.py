@@ -149,6 +149,7 @@ class Trainer:
                                        char_features=self.config.char_features, crf=self.config.crf,
                                        char_to_output=self.config.char_to_output,
                                        word_dropout=self.config.word_dropout,
+                                       lstm_layers=self.config.lstm_layers,
                                        classifier_dropout=self.config.classifier_dropout)
         if self.accelerator.is_main_process:
             model.config.save_pretrained(setup)
