@@ -24,7 +24,7 @@ def _align(pred: Sequence, gold: Sequence) -> list:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    """Cmd render."""
+    """``render``: an HTML page of records (read, or tagged with ``--model``), compared with ``--gold`` if given."""
     from arabic_ie.data.formats import detect_format
     from arabic_ie.data.render_page import write_render
 
@@ -53,7 +53,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_config(args: argparse.Namespace) -> int:
-    """Cmd labelstudio config."""
+    """``labelstudio-config``: write the labeling config for the model's, the data's or the guidelines' labels."""
     from arabic_ie.data.fileio import atomic_open
     from arabic_ie.data.labelstudio import labeling_config
     from arabic_ie.data.schema import LabelSchema
@@ -73,7 +73,7 @@ def cmd_labelstudio_config(args: argparse.Namespace) -> int:
 
 
 def cmd_select(args: argparse.Namespace) -> int:
-    """Cmd select."""
+    """``select``: the least certain pool sentences as Label Studio tasks with the model's predictions."""
     from arabic_ie.data.labelstudio import record_to_task, write_tasks
     from arabic_ie.model.select import SelectConfig, pool_sentences, select_uncertain
     from arabic_ie.model.tagger import JointTagger

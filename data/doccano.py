@@ -100,7 +100,7 @@ def record_to_doccano(record: Record) -> dict[str, Any]:
     entities: list[dict[str, Any]] = []
 
     def add(span: Span, label: str) -> int:
-        """Add."""
+        """Append a span as a doccano entity with the next id; return that id (relations refer to it)."""
         ent: dict[str, Any] = {"id": len(entities) + 1, "label": label,
                                "start_offset": span.start, "end_offset": span.end}
         if span.score is not None:

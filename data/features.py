@@ -165,7 +165,7 @@ def record_to_word_example(record: Record) -> dict[str, Any]:
     words = split_words(record.text)
 
     def ranges(spans: Iterable[Span]) -> list[tuple[int, int, str]]:
-        """Ranges."""
+        """Word ranges ``(start, end, label)`` of the spans that touch a word, the outermost of overlapping ones."""
         out = []
         for s in spans:
             r = span_to_words(words, s)

@@ -78,7 +78,7 @@ def labeling_config(schema: LabelSchema) -> str:
     types) and one relation label per role, over a right-to-left text."""
 
     def labels(names: Iterable[str], offset: int) -> str:
-        """Labels."""
+        """``<Label>`` lines for the names, colours taken round the palette from ``offset`` on."""
         return "\n".join(f'    <Label value="{escape(name)}" background="{_PALETTE[(offset + k) % len(_PALETTE)]}"/>'
                          for k, name in enumerate(names))
 
@@ -107,7 +107,7 @@ class _Result:
     count: int = 0
 
     def region(self, span: Span, control: str, label: str) -> str:
-        """Region."""
+        """Add a labelled span region under ``control`` (offsets in UTF-16 units, as JS counts); return its id."""
         self.count += 1
         region_id = f"{control[0]}{self.count}"
         item: dict[str, Any] = {
@@ -120,7 +120,7 @@ class _Result:
         return region_id
 
     def relation(self, source: str, target: str, role: str, score: float | None) -> None:
-        """Relation."""
+        """Add a relation labelled with the argument's ``role`` from the trigger region to the argument's."""
         item: dict[str, Any] = {"from_id": source, "to_id": target, "type": "relation",
                                 "direction": "right", "labels": [role]}
         if score is not None:

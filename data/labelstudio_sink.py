@@ -91,7 +91,7 @@ class LabelStudioSink:
         """Nothing to remember about tasks already written."""
 
     def write(self, results: Sequence[tuple[Any, Record | None]]) -> None:
-        """Write."""
+        """Append a task line per result (an error task for a failed record), flushed and synced to disk."""
         lines = []
         for item, record in results:
             task = None
@@ -114,7 +114,7 @@ class LabelStudioSink:
             os.fsync(self.handle.fileno())
 
     def close(self) -> None:
-        """Close."""
+        """End the JSON array with ``]`` and close the file (stdout stays open); a second call does nothing."""
         if self.handle is None:
             return
         self._append(b"]\n")

@@ -72,7 +72,7 @@ def parse_oneie_line(line: str) -> Record:
     text = " ".join(tokens)
 
     def char_span(start: int, end: int, label: str = "") -> Span:
-        """Char span."""
+        """The character span of tokens ``[start, end)`` in the space-joined text."""
         return Span(starts[start], starts[end - 1] + len(tokens[end - 1]), label)
 
     mentions: dict[str, tuple[int, int, dict]] = {}
@@ -162,7 +162,7 @@ class _WordIndex:
         self.by_end = {w.end: i + 1 for i, w in enumerate(words)}
 
     def range(self, span: Span, what: str) -> tuple[int, int]:
-        """Range."""
+        """The word range ``[i, j)`` of a span; ``ValueError`` unless it starts and ends on word edges."""
         if span.start not in self.by_start or span.end not in self.by_end:
             raise ValueError(f"record {self.record.id!r}: {what} {span.text_in(self.record.text)!r} "
                              f"[{span.start}, {span.end}) does not cover whole words")
@@ -197,7 +197,7 @@ def record_to_oneie(record: Record) -> dict[str, Any]:
         DEFAULT_MENTION_TYPE["entity" if i < n_entities else "arg"] for i in range(len(mentions))])
 
     def tokens_text(start: int, end: int) -> str:
-        """Tokens text."""
+        """Tokens ``[start, end)`` joined by spaces: a mention's OneIE ``text`` field."""
         return " ".join(words.tokens[start:end])
 
     out: dict[str, Any] = {

@@ -52,7 +52,7 @@ class Record:
     def to_dict(self, with_text: bool = True) -> dict[str, Any]:
         """The native JSON form; ``with_text`` adds each span's text for human review."""
         def span(s: Span, key: str | None) -> dict[str, Any]:
-            """Span."""
+            """A span's JSON object: offsets, its label under ``key`` if given, its text if asked, its score."""
             d: dict[str, Any] = {"start": s.start, "end": s.end}
             if key:
                 d[key] = s.label
@@ -91,7 +91,7 @@ class Record:
             raise ValueError("field 'text' must be a string")
 
         def span(d: Any, key: str | None, what: str) -> Span:
-            """Span."""
+            """A span read from its JSON object; ``ValueError`` naming ``what`` on bad offsets, text or label."""
             if not isinstance(d, dict):
                 raise ValueError(f"{what} must be an object")
             start, end = d.get("start"), d.get("end")

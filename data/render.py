@@ -55,7 +55,7 @@ class _Mark:
     piece: bool = False
 
     def markup(self, inner: str, side: str) -> str:
-        """Markup."""
+        """The ``<mark>`` element around ``inner``, with the ``data-*`` attributes tests and scripts read back."""
         style = f' style="{self.style}"' if self.style else ""
         badge = f' data-badge="{escape(self.badge)}"' if self.badge and not self.piece else ""
         piece = ' data-piece="1"' if self.piece else ""

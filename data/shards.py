@@ -36,7 +36,7 @@ def filesystem(location: str) -> tuple[Any, str]:
 
 
 def is_local(filesystem_: Any) -> bool:
-    """Is local."""
+    """Whether a pyarrow filesystem is the local disk (where files are renamed into place and fsynced)."""
     from pyarrow import fs
 
     return isinstance(filesystem_, fs.LocalFileSystem)
@@ -136,7 +136,7 @@ class OutputFolder:
         self.fs.create_dir(self.base, recursive=True)
 
     def output_name(self, shard: Shard) -> str:
-        """Output name."""
+        """The shard's output file name: its input name with the output format's extension."""
         stem, _ = posixpath.splitext(shard.name)
         return stem + OUTPUT_EXTENSIONS[self.format]
 
@@ -153,7 +153,7 @@ class OutputFolder:
         return posixpath.join(self.base, DONE, self.output_name(shard) + ".json")
 
     def manifest(self, shard: Shard) -> Manifest | None:
-        """Manifest."""
+        """The shard's completion manifest, or None when there is none or it cannot be read."""
         try:
             with self.fs.open_input_stream(self._manifest_path(shard)) as handle:
                 return Manifest(**json.loads(handle.read()))

@@ -46,7 +46,7 @@ def stats_markdown(named: dict[str, CorpusStats]) -> str:
     head = "| | " + " | ".join(names) + " |\n|---|" + "---|" * len(names) + "\n"
 
     def row(label: str, values: list[object]) -> str:
-        """Row."""
+        """One Markdown table row: the label, then a value per file."""
         return f"| {label} | " + " | ".join(str(v) for v in values) + " |\n"
 
     out = "#### Size\n\n" + head

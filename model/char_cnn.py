@@ -13,7 +13,7 @@ from arabic_ie.data.chars import PAD
 
 
 class CharCNN(nn.Module):
-    """CharCNN."""
+    """Word vectors from letters: char embeddings, convolutions of several widths, max-pool, projection."""
     def __init__(self, n_chars: int, out_size: int, embedding_size: int = 32, filters: int = 64,
                  kernel_sizes: Sequence[int] = (2, 3, 4)):
         super().__init__()

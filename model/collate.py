@@ -18,7 +18,7 @@ def collate_features(rows: Sequence[dict[str, Any]], pad_token_id: int,
     n_events = max(len(r.get("event_type_ids", [])) for r in rows)
 
     def pad(seq: Sequence[int], value: int, size: int = length) -> list[int]:
-        """Pad."""
+        """``seq`` right-padded with ``value`` to ``size`` (the batch's padded length by default)."""
         return list(seq) + [value] * (size - len(seq))
 
     batch = {

@@ -22,7 +22,7 @@ FORBIDDEN = -1e4  # finite in training (no NaN from inf - inf); -inf at decoding
 
 
 class LinearChainCRF(nn.Module):
-    """LinearChainCRF."""
+    """Learned transition, start and end scores for one BIO head's labels, BIO-forbidden moves masked."""
     def __init__(self, labels: Sequence[str]):
         super().__init__()
         self.labels = list(labels)

@@ -106,7 +106,7 @@ def decode_bio(labels: Sequence[str], scores: Sequence[float]) -> list[tuple[int
     start, kind, total = None, "", 0.0
 
     def close(end: int) -> None:
-        """Close."""
+        """Emit the open span, if any, as ending before word ``end``, scored by its mean label probability."""
         if start is not None:
             spans.append((start, end, kind, total / (end - start)))
 

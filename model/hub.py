@@ -141,13 +141,13 @@ def bound_hub_waits() -> None:
     default, seconds = _http.default_client_factory, hub_timeout()
 
     def bound(request: Any) -> None:  # huggingface_hub passes timeout=None per request: fill it in
-        """Bound."""
+        """httpx request hook: each timeout the request leaves unset becomes ``seconds``."""
         waits = request.extensions.get("timeout") or {}
         request.extensions["timeout"] = {kind: seconds if waits.get(kind) is None else waits[kind]
                                          for kind in ("connect", "read", "write", "pool")}
 
     def bounded_client():
-        """Bounded client."""
+        """The hub's default HTTP client, with ``bound`` added to its request hooks."""
         client = default()
         client.event_hooks["request"] = [*client.event_hooks["request"], bound]
         return client

@@ -45,13 +45,13 @@ class RayOptions:
 
 @dataclass
 class ShardSummary(Summary):
-    """ShardSummary."""
+    """What a Ray run did: the batch counts, plus shards run and shards skipped as already complete."""
     shards: int = 0
     skipped_shards: int = 0
 
 
 def import_ray() -> Any:
-    """Import ray."""
+    """The ``ray`` module with Ray Data loaded, or a ``BatchError`` saying how to install the extra."""
     try:
         import ray
         import ray.data  # noqa: F401
@@ -218,7 +218,7 @@ def run(args: Any, options: RayOptions) -> ShardSummary:
 
 
 def options_from_args(args: Any) -> RayOptions:
-    """Options from args."""
+    """The Ray options the command line sets: cluster address, workers, CPUs and GPUs per worker."""
     return RayOptions(address=args.ray_address, workers=args.workers, cpus_per_worker=args.cpus_per_worker,
                       gpus_per_worker=args.gpus_per_worker)
 

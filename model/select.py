@@ -115,7 +115,7 @@ def _word_set(text: str) -> frozenset[str]:
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    """Jaccard."""
+    """Word-set similarity: shared words over all words (1.0 for two empty sets)."""
     return len(a & b) / len(a | b) if a or b else 1.0
 
 

@@ -40,11 +40,11 @@ class MajorityBaseline:
         forms = [normalize_word(w.text) for w in words]
 
         def spans(tags: list[str]) -> list[tuple[int, int, str, float]]:
-            """Spans."""
+            """Word spans of BIO tags, each scored 1.0 (a lookup table has no confidence)."""
             return decode_bio(tags, [1.0] * len(tags))
 
         def char_span(a: int, b: int, label: str) -> Span:
-            """Char span."""
+            """The character span of words ``[a, b)``, labelled ``label``."""
             return Span(words[a].start, words[b - 1].end, label)
 
         entities = [char_span(a, b, t) for a, b, t, _ in spans([self.entity.get(f, OUTSIDE) for f in forms])]

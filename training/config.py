@@ -62,7 +62,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first setting out of range."""
         def need(cond: bool, message: str) -> None:
-            """Need."""
+            """Raise ConfigError(message) unless cond holds."""
             if not cond:
                 raise ConfigError(message)
 

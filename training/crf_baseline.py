@@ -23,7 +23,7 @@ CLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
 
 @dataclass
 class CrfSettings:
-    """CrfSettings."""
+    """CRF training settings: L1 (c1) and L2 (c2) penalties, L-BFGS iterations, feature window."""
     c1: float = 0.1
     c2: float = 0.05
     max_iterations: int = 100
@@ -60,7 +60,7 @@ def shape(word: str) -> str:
 
 
 def word_features(word: str) -> dict[str, Any]:
-    """Word features."""
+    """One word's own features: form, stem, shape, capped length, 1-3 letter prefixes and suffixes."""
     feats: dict[str, Any] = {"w": word, "stem": strip_clitic(word), "shape": shape(word),
                              "len": str(min(len(word), 10))}
     for k in (1, 2, 3):
@@ -135,7 +135,7 @@ class CrfBaseline:
         return crf
 
     def predict(self, record: Record) -> Record:
-        """Predict."""
+        """The record tagged by the CRFs: entities, and for a joint record triggers with their arguments."""
         words = split_words(record.text)
         if not words:
             return Record(record.id, record.text, [], [] if record.has_events else None)
@@ -143,11 +143,11 @@ class CrfBaseline:
         feats = sentence_features(forms, self.settings.window)
 
         def spans(tags: list[str]) -> list[tuple[int, int, str, float]]:
-            """Spans."""
+            """Word spans of BIO tags, each scored 1.0 (the CRF's labels are taken without marginals)."""
             return decode_bio(tags, [1.0] * len(tags))
 
         def char_span(a: int, b: int, label: str) -> Span:
-            """Char span."""
+            """The character span of words ``[a, b)``, labelled ``label``."""
             return Span(words[a].start, words[b - 1].end, label)
 
         entities = [char_span(a, b, t) for a, b, t, _ in spans(self.entity.predict_single(feats))]
