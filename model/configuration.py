@@ -42,7 +42,8 @@ class ArabicIEConfig(PretrainedConfig):
         the entity and trigger heads; ``char_to_output``: the character vector is also added to the
         encoder's output states (the heads read the letters directly); ``word_dropout``: in training, the share of subword
         embeddings zeroed (the word's letters stay), so the model learns to read unseen words;
-        ``lstm_layers``: bidirectional LSTM layers over the encoder's states, under the heads."""
+        ``lstm_layers``: bidirectional LSTM layers over the encoder's states, their output added
+        to those states, under the heads."""
         self.encoder = encoder or {}
         self.schema = schema or LabelSchema().to_dict()
         self.features = features or FeatureConfig().to_dict()

@@ -4,8 +4,8 @@
 - trigger head: BIO over event types, per token;
 - optional, for models trained from little data: character-level word representations
   (:mod:`.char_cnn`) added to the subword embeddings, linear-chain CRF layers (:mod:`.crf`) over
-  the entity and trigger heads, word dropout, and a BiLSTM (:mod:`.bilstm`) between the encoder
-  and the heads; config flags, on any encoder.
+  the entity and trigger heads, word dropout, and a BiLSTM (:mod:`.bilstm`) whose output is added
+  to the encoder's states; config flags, on any encoder.
 - argument head: for each trigger of a sentence, BIO over roles for every token relative to that
   trigger, from the token's state combined with the trigger's (mean-pooled) state, an
   embedding of the event type and an embedding of the token's distance to the trigger. Several events in a sentence get their own arguments from one
@@ -146,9 +146,10 @@ class ArabicIEModel(PreTrainedModel):
         """Token states of the shared encoder (batch, tokens, hidden). With character features or
         word dropout the encoder reads embeddings: each piece's subword embedding (zeroed for
         dropped words in training) plus the character vector of its word. With ``lstm_layers``
-        the states then pass through the BiLSTM."""
+        the BiLSTM's output is added to the states (a residual: on ANERcorp the BiLSTM alone in
+        their place learnt far slower, dev entity F1 36.4 against 60.4 after 8 epochs)."""
         states = self._encoder_states(input_ids, attention_mask, token_type_ids, char_ids)
-        return self.lstm(states, attention_mask) if self.lstm is not None else states
+        return states + self.lstm(states, attention_mask) if self.lstm is not None else states
 
     def _encoder_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                         token_type_ids: torch.Tensor | None, char_ids: torch.Tensor | None) -> torch.Tensor:
