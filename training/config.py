@@ -52,7 +52,7 @@ class TrainConfig:
     char_to_output: bool = False  # the character vector is also added to the encoder's output states
     crf: bool = False  # linear-chain CRF layers over the entity and trigger heads
     word_dropout: float = 0.0  # share of subword embeddings zeroed in training
-    lstm_layers: int = 0  # bidirectional LSTM layers between the encoder and the heads
+    lstm_layers: int = 0  # bidirectional LSTM layers over the encoder's states, their output added to them
     classifier_dropout: float = 0.1
     conll_scheme: str = "BIO"
 
