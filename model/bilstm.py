@@ -36,11 +36,11 @@ class BiLSTM(nn.Module):
     def forward(self, states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """(batch, tokens, size) -> (batch, tokens, size); padded positions hold values that no
         real position depends on."""
-        index = reversed_positions(attention_mask).unsqueeze(-1).expand(-1, -1, states.shape[-1])
+        index = reversed_positions(attention_mask).unsqueeze(-1)  # (batch, tokens, 1), expanded per use
         for i, (forward_lstm, backward_lstm) in enumerate(zip(self.forward_layers, self.backward_layers)):
             if i:
                 states = self.dropout(states)
             ahead, _ = forward_lstm(states)
-            behind, _ = backward_lstm(states.gather(1, index))
-            states = torch.cat([ahead, behind.gather(1, index[..., : behind.shape[-1]])], dim=-1)
+            behind, _ = backward_lstm(states.gather(1, index.expand_as(states)))
+            states = torch.cat([ahead, behind.gather(1, index.expand_as(behind))], dim=-1)
         return states

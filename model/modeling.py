@@ -149,7 +149,9 @@ class ArabicIEModel(PreTrainedModel):
         the BiLSTM's output is added to the states (a residual: on ANERcorp the BiLSTM alone in
         their place learnt far slower, dev entity F1 36.4 against 60.4 after 8 epochs)."""
         states = self._encoder_states(input_ids, attention_mask, token_type_ids, char_ids)
-        return states + self.lstm(states, attention_mask) if self.lstm is not None else states
+        if self.lstm is not None:
+            states = states + self.lstm(states, attention_mask)
+        return states
 
     def _encoder_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                         token_type_ids: torch.Tensor | None, char_ids: torch.Tensor | None) -> torch.Tensor:

@@ -9,6 +9,9 @@ from typing import Any
 import yaml
 
 METRICS = ("entity_f1", "trigger_f1", "argument_f1", "mean_f1")
+#: TrainConfig fields passed as they are to the model's config (the little-data layers and the loss weights)
+MODEL_SETTINGS = ("loss_weights", "char_features", "char_to_output", "crf", "word_dropout", "lstm_layers",
+                  "classifier_dropout")
 
 
 class ConfigError(ValueError):
@@ -115,6 +118,10 @@ class TrainConfig:
             raise ConfigError(f"{path}: {err}" if path else str(err)) from None
         except TypeError as err:
             raise ConfigError(f"{path or 'config'}: {err}") from None
+
+    def model_settings(self) -> dict[str, Any]:
+        """The settings that shape the model (``ArabicIEConfig`` keyword arguments), named once here."""
+        return {name: getattr(self, name) for name in MODEL_SETTINGS}
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain data (for reports and trackers)."""

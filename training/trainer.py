@@ -145,12 +145,7 @@ class Trainer:
         features = FeatureConfig(self.config.max_length, self.config.stride, self.config.label_all_subwords)
         schema = LabelSchema.from_records(train)
         model, tokenizer = build_model(self.config.model, schema, features, train,
-                                       tiny=TinyConfig(**self.config.tiny), loss_weights=self.config.loss_weights,
-                                       char_features=self.config.char_features, crf=self.config.crf,
-                                       char_to_output=self.config.char_to_output,
-                                       word_dropout=self.config.word_dropout,
-                                       lstm_layers=self.config.lstm_layers,
-                                       classifier_dropout=self.config.classifier_dropout)
+                                       tiny=TinyConfig(**self.config.tiny), **self.config.model_settings())
         if self.accelerator.is_main_process:
             model.config.save_pretrained(setup)
             tokenizer.save_pretrained(setup)
