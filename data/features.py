@@ -32,6 +32,7 @@ class FeatureConfig:
     normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
     char_vocab: str = ""  # characters for the model's character features ("" = none); data/chars.py
     max_word_chars: int = 16
+    attribute_buckets: int = 0  # hash rows for each word's stem/affix/shape ids after its letters (0 = none)
 
     def __post_init__(self) -> None:
         if isinstance(self.normalization, dict):  # as saved with a model
@@ -45,7 +46,8 @@ class FeatureConfig:
         """The JSON form saved in the model config."""
         return {"max_length": self.max_length, "stride": self.stride,
                 "label_all_subwords": self.label_all_subwords, "normalization": self.normalization.to_dict(),
-                "char_vocab": self.char_vocab, "max_word_chars": self.max_word_chars}
+                "char_vocab": self.char_vocab, "max_word_chars": self.max_word_chars,
+                "attribute_buckets": self.attribute_buckets}
 
 
 @dataclass
@@ -58,7 +60,7 @@ class Window:
     first_piece: list[bool]
     word_start: int
     word_end: int
-    char_ids: list[list[int]] | None = None  # per token, the letters of its word (character features)
+    char_ids: list[list[int]] | None = None  # per token, its word's letters (and form hashes): data/chars.py
 
     def token_range(self, first_word: int, end_word: int) -> tuple[int, int]:
         """Token positions ``[start, end)`` covering words ``[first_word, end_word)``."""
@@ -200,7 +202,8 @@ class FeatureBuilder:
         self.argument_ids = {l: i for i, l in enumerate(schema.argument_labels)}
         self.event_type_ids = {t: i for i, t in enumerate(schema.event_types)}
         self.affixes = special_affixes(tokenizer)
-        self.chars = CharEncoder(config.char_vocab, config.max_word_chars) if config.char_vocab else None
+        self.chars = (CharEncoder(config.char_vocab, config.max_word_chars, config.attribute_buckets)
+                      if config.char_vocab else None)
 
     def normalised(self, words: Sequence[str]) -> list[str]:
         """The words as the tokenizer sees them (AraBERT normalisation, never empty)."""
@@ -212,7 +215,7 @@ class FeatureBuilder:
         windows = encode_word_sequences(self.tokenizer, normalised, self.config.max_length, self.config.stride,
                                         self.affixes)
         if self.chars is not None:
-            empty = [0] * self.config.max_word_chars
+            empty = [0] * self.chars.width
             for words, sequence_windows in zip(normalised, windows):
                 ids = [self.chars(w) for w in words]
                 for window in sequence_windows:

@@ -1,5 +1,5 @@
 """Arabic text handling, all in one place: words with offsets, normalisation with an offset map,
-and sentence splitting. Every function here keeps a way back to characters of the original text,
+sentence splitting, and the clitics and shape of a word. Every function here keeps a way back to characters of the original text,
 so spans found on words or on normalised text always land on exact original offsets.
 """
 from __future__ import annotations
@@ -226,6 +226,32 @@ def normalize_word(word: str, config: NormalizationConfig = NormalizationConfig(
     if config.web_placeholders and is_web_token(word):
         return MENTION_PLACEHOLDER if word.startswith("@") else URL_PLACEHOLDER
     return normalize(word, config).text or word
+
+
+#: leading conjunction/preposition/article clitics, longest first
+CLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
+
+
+def strip_clitic(word: str) -> str:
+    """The word without one leading conjunction/preposition/article clitic (و ف ب ل ال and
+    their combinations), when enough of it is left to be a stem: ``بمصر`` and ``ومصر`` meet at
+    ``مصر``."""
+    for clitic in CLITICS:
+        if word.startswith(clitic) and len(word) - len(clitic) >= 2:
+            return word[len(clitic):]
+    return word
+
+
+def word_shape(word: str) -> str:
+    """Character classes, repeats collapsed: ``a`` Arabic letter, ``L`` Latin, ``d`` digit,
+    ``p`` anything else."""
+    out: list[str] = []
+    for c in word:
+        kind = ("d" if c.isdigit() else "a" if "\u0600" <= c <= "\u06ff" and c.isalpha()
+                else "L" if c.isascii() and c.isalpha() else "p")
+        if not out or out[-1] != kind:
+            out.append(kind)
+    return "".join(out)
 
 
 _SENTENCE_END = re.compile(r"[.!?؟…]+[\"'»”)\]]*|[\n\u2029]+")

@@ -16,6 +16,7 @@ from .modeling import ArabicIEModel
 from .tiny import TinyConfig, tiny_encoder_config, train_wordpiece
 
 TINY = "tiny"
+ATTRIBUTE_BUCKETS = 1 << 15  # hash rows for word forms: ANERcorp's training words have 19k distinct stems, 33k forms in all
 
 
 #: encoders whose position ids start at ``pad_token_id + 1``, so that many positions are unusable
@@ -29,7 +30,8 @@ def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
     """A joint model with fresh heads on ``base_model``'s pretrained encoder (a hub id or a local
     folder of a BERT/ELECTRA/RoBERTa-family model), or on a random ``tiny`` BERT whose tokenizer
     is trained on ``train_records``. With ``char_features=True`` the character vocabulary is
-    learnt from ``train_records`` too. Returns the model and its tokenizer."""
+    learnt from ``train_records`` too, and ``word_attributes=True`` adds hashed form ids to each
+    word's row. Returns the model and its tokenizer."""
     if base_model == TINY:
         tokenizer = train_wordpiece(train_records, (tiny or TinyConfig()).vocab_size, features.normalization)
         encoder_config, pretrained = tiny_encoder_config(len(tokenizer), tiny or TinyConfig()), None
@@ -50,6 +52,8 @@ def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
     if head_settings.get("char_features") and not features.char_vocab:
         features.char_vocab = char_vocabulary(normalize_word(w.text, features.normalization)
                                               for r in train_records for w in split_words(r.text))
+    if head_settings.get("word_attributes") and not features.attribute_buckets:
+        features.attribute_buckets = ATTRIBUTE_BUCKETS
     config = ArabicIEConfig(encoder=encoder_config.to_dict(), schema=schema.to_dict(), features=features.to_dict(),
                             base_model=base_model, **head_settings)
     model = ArabicIEModel(config)

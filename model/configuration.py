@@ -35,6 +35,8 @@ class ArabicIEConfig(PretrainedConfig):
         crf: bool = False,
         word_dropout: float = 0.0,
         lstm_layers: int = 0,
+        word_attributes: bool = False,
+        attribute_embedding_size: int = 64,
         **kwargs: Any,
     ):
         """``char_features``: a character CNN over each word added to its subword embeddings (the
@@ -43,7 +45,9 @@ class ArabicIEConfig(PretrainedConfig):
         encoder's output states (the heads read the letters directly); ``word_dropout``: in training, the share of subword
         embeddings zeroed (the word's letters stay), so the model learns to read unseen words;
         ``lstm_layers``: bidirectional LSTM layers over the encoder's states, their output added
-        to those states, under the heads."""
+        to those states, under the heads; ``word_attributes``: embeddings of each word's hashed
+        stem, affixes and shape (ids after its letters, ``features["attribute_buckets"]`` rows),
+        added to its character vector."""
         self.encoder = encoder or {}
         self.schema = schema or LabelSchema().to_dict()
         self.features = features or FeatureConfig().to_dict()
@@ -61,6 +65,8 @@ class ArabicIEConfig(PretrainedConfig):
         self.crf = crf
         self.word_dropout = word_dropout
         self.lstm_layers = lstm_layers
+        self.word_attributes = word_attributes
+        self.attribute_embedding_size = attribute_embedding_size
         super().__init__(**kwargs)
 
     @property

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from .modeling import ArabicIEModel
-from arabic_ie.data.chars import PAD, RESERVED
+from arabic_ie.data.chars import PAD, RESERVED, CharEncoder
 
 from .onnx_backend import CHAR_INPUT, EXPORT_INFO, FILES, INPUTS, OUTPUTS, require
 
@@ -65,7 +65,9 @@ def _trace(model: ArabicIEModel, path: Path) -> None:
     example: tuple[torch.Tensor, ...] = (input_ids, attention_mask)
     dynamic = {name: {0: "batch", 1: "tokens"} for name in (*inputs, *OUTPUTS)}
     if CHAR_INPUT in inputs:
-        chars = torch.full((2, 16, 6), RESERVED, dtype=torch.long)  # any letter id: the graph is traced, not evaluated
+        features = model.config.feature_config
+        width = CharEncoder("", features.max_word_chars, features.attribute_buckets).width  # letters, form hashes
+        chars = torch.full((2, 16, width), RESERVED, dtype=torch.long)  # any id: the graph is traced, not evaluated
         chars[:, 0] = chars[1, 9:] = PAD  # special tokens and padding have no word
         example += (chars,)
         dynamic[CHAR_INPUT][2] = "letters"

@@ -3,7 +3,8 @@ import os
 
 import pytest
 
-from arabic_ie.training.crf_baseline import CrfBaseline, CrfSettings, sentence_features, shape, strip_clitic
+from arabic_ie.data.text import strip_clitic, word_shape
+from arabic_ie.training.crf_baseline import CrfBaseline, CrfSettings, sentence_features
 from arabic_ie.training.metrics import score
 
 if os.environ.get("CI") != "true":  # CI installs the [test] extra, which has it: never skip there
@@ -12,7 +13,7 @@ if os.environ.get("CI") != "true":  # CI installs the [test] extra, which has it
 
 def test_features_see_clitics_shape_and_neighbours():
     assert strip_clitic("والقاهرة") == "قاهرة" and strip_clitic("بمصر") == "مصر" and strip_clitic("في") == "في"
-    assert shape("2024م") == "da" and shape("CNN") == "L"
+    assert word_shape("2024م") == "da" and word_shape("CNN") == "L"
     rows = sentence_features(["زار", "بوتين", "القاهرة"], window=2)
     assert rows[1]["w"] == "بوتين" and rows[1]["-1:w"] == "زار" and rows[1]["1:stem"] == "قاهرة"
     assert rows[0]["-1:edge"] and rows[0]["2:w"] == "القاهرة" and "-2:w" not in rows[0]

@@ -1,7 +1,9 @@
-"""The joint model with its optional layers for little data: character CNN, CRF, word dropout, BiLSTM."""
+"""The joint model with its optional layers for little data: character CNN, hashed word forms, CRF,
+word dropout, BiLSTM."""
 import pytest
 import torch
 
+from arabic_ie.data.chars import HASH_SEEDS, WORD_ATTRIBUTES
 from arabic_ie.model.collate import collate_features
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.schema import LabelSchema
@@ -20,7 +22,7 @@ def char_crf_model(sample_records):
     torch.manual_seed(0)
     model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
                                    train, tiny=SMALL, char_features=True, char_to_output=True, crf=True,
-                                   word_dropout=0.2, lstm_layers=2)
+                                   word_dropout=0.2, lstm_layers=2, word_attributes=True)
     return model, tokenizer, train
 
 
@@ -34,14 +36,19 @@ def test_layers_and_shapes(char_crf_model):
     assert model.config.feature_config.char_vocab and model.char_cnn is not None and model.entity_crf is not None
     batch = batch_of(model, tokenizer, train[:4])
     b, t = batch["input_ids"].shape
-    assert batch["char_ids"].shape == (b, t, model.config.feature_config.max_word_chars)
-    assert torch.all(batch["char_ids"][:, 0] == 0)  # [CLS] has no letters
+    letters = model.config.feature_config.max_word_chars
+    assert batch["char_ids"].shape == (b, t, letters + len(WORD_ATTRIBUTES) * HASH_SEEDS)
+    assert torch.all(batch["char_ids"][:, 0] == 0)  # [CLS] has no letters and no forms
+    real = batch["attention_mask"].bool()
+    real[:, 0] = False
+    real[torch.arange(b), batch["attention_mask"].sum(-1) - 1] = False  # [SEP]
+    assert torch.all(batch["char_ids"][..., letters:][real] > 0)  # every word has its form hashes
     model.train()
     out = model(**batch)
     assert out.entity_logits.shape == (b, t, len(model.config.label_schema.entity_labels))
     assert set(out.losses) == {"entity", "trigger", "argument"} and torch.isfinite(out.loss)
     out.loss.backward()
-    for layer in (model.char_cnn.projection.weight, model.char_output.weight, model.entity_crf.transitions,
+    for layer in (model.char_cnn.projection.weight, model.attributes.embedding.weight, model.char_output.weight, model.entity_crf.transitions,
                   model.trigger_crf.transitions, model.lstm.forward_layers[0].weight_ih_l0,
                   model.lstm.backward_layers[1].weight_hh_l0):
         assert layer.grad is not None and layer.grad.abs().sum() > 0
@@ -110,5 +117,7 @@ def test_save_and_reload_give_identical_predictions(char_crf_model, tmp_path, sa
     folder = save_model(model, tokenizer, tmp_path / "model")
     reloaded = JointTagger.from_pretrained(folder, device="cpu")
     assert reloaded.model.config.crf and reloaded.model.config.char_features and reloaded.model.config.lstm_layers == 2
+    assert reloaded.model.config.word_attributes and torch.equal(reloaded.model.attributes.embedding.weight,
+                                                                 model.attributes.embedding.weight)
     assert torch.equal(reloaded.model.entity_crf.transitions, model.entity_crf.transitions)
     assert [r.to_dict() for r in reloaded.predict(texts)] == [r.to_dict() for r in before]

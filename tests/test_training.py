@@ -138,6 +138,8 @@ def test_bad_configs_give_clear_errors(tmp_path, handful):
         TrainConfig.from_yaml(None, ["epochs"], train_files=["x"])
     with pytest.raises(ConfigError, match="lstm_layers must be a whole number"):
         TrainConfig.from_yaml(None, ["lstm_layers=-1"], train_files=["x"])
+    with pytest.raises(ConfigError, match="word_attributes needs char_features"):
+        TrainConfig.from_yaml(None, ["word_attributes=true"], train_files=["x"])
 
 
 def test_unknown_labels_in_dev_are_a_clear_error(tmp_path, handful):

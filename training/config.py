@@ -11,7 +11,7 @@ import yaml
 METRICS = ("entity_f1", "trigger_f1", "argument_f1", "mean_f1")
 #: TrainConfig fields passed as they are to the model's config (the little-data layers and the loss weights)
 MODEL_SETTINGS = ("loss_weights", "char_features", "char_to_output", "crf", "word_dropout", "lstm_layers",
-                  "classifier_dropout")
+                  "classifier_dropout", "word_attributes")
 
 
 class ConfigError(ValueError):
@@ -56,6 +56,7 @@ class TrainConfig:
     crf: bool = False  # linear-chain CRF layers over the entity and trigger heads
     word_dropout: float = 0.0  # share of subword embeddings zeroed in training
     lstm_layers: int = 0  # bidirectional LSTM layers over the encoder's states, their output added to them
+    word_attributes: bool = False  # hashed stem/affix/shape embeddings added to each word's character vector
     classifier_dropout: float = 0.1
     conll_scheme: str = "BIO"
 
@@ -83,6 +84,8 @@ class TrainConfig:
         need(0 <= self.word_dropout < 1, f"word_dropout must be in [0, 1), got {self.word_dropout}")
         need(isinstance(self.lstm_layers, int) and self.lstm_layers >= 0,
              f"lstm_layers must be a whole number >= 0, got {self.lstm_layers!r}")
+        need(not self.word_attributes or self.char_features,
+             "word_attributes needs char_features: the form hashes ride in each word's character row")
 
     @classmethod
     def from_yaml(cls, path: str | Path | None = None, overrides: list[str] | None = None,

@@ -15,10 +15,8 @@ from typing import Any, Sequence
 
 from arabic_ie.data.features import record_to_word_example
 from arabic_ie.data.records import Event, Record, Span
-from arabic_ie.data.text import normalize_word, split_words
+from arabic_ie.data.text import normalize_word, split_words, strip_clitic, word_shape
 from arabic_ie.model.decoding import decode_bio
-
-CLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل")  # longest first
 
 
 @dataclass
@@ -38,30 +36,9 @@ def _crf_class() -> Any:
     return sklearn_crfsuite.CRF
 
 
-def strip_clitic(word: str) -> str:
-    """The word without one leading conjunction/preposition/article clitic (و ف ب ل ال and
-    their combinations), when enough of it is left to be a stem."""
-    for clitic in CLITICS:
-        if word.startswith(clitic) and len(word) - len(clitic) >= 2:
-            return word[len(clitic):]
-    return word
-
-
-def shape(word: str) -> str:
-    """Character classes, repeats collapsed: ``a`` Arabic letter, ``L`` Latin, ``d`` digit,
-    ``p`` anything else."""
-    out: list[str] = []
-    for c in word:
-        kind = ("d" if c.isdigit() else "a" if "\u0600" <= c <= "\u06ff" and c.isalpha()
-                else "L" if c.isascii() and c.isalpha() else "p")
-        if not out or out[-1] != kind:
-            out.append(kind)
-    return "".join(out)
-
-
 def word_features(word: str) -> dict[str, Any]:
     """One word's own features: form, stem, shape, capped length, 1-3 letter prefixes and suffixes."""
-    feats: dict[str, Any] = {"w": word, "stem": strip_clitic(word), "shape": shape(word),
+    feats: dict[str, Any] = {"w": word, "stem": strip_clitic(word), "shape": word_shape(word),
                              "len": str(min(len(word), 10))}
     for k in (1, 2, 3):
         feats[f"p{k}"] = word[:k]
