@@ -1,6 +1,7 @@
 """Arabic text handling, all in one place: words with offsets, normalisation with an offset map,
-sentence splitting, and the clitics and shape of a word. Every function here keeps a way back to characters of the original text,
-so spans found on words or on normalised text always land on exact original offsets.
+sentence splitting, and a word's clitics and shape (features, not offsets). The word, normalisation
+and sentence functions keep a way back to characters of the original text, so spans found on
+words or on normalised text always land on exact original offsets.
 """
 from __future__ import annotations
 
