@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
+from functools import lru_cache
 from typing import Iterable
 
 from .text import strip_clitic, word_shape
@@ -43,8 +44,15 @@ def word_attributes(word: str) -> list[str]:
 def attribute_ids(word: str, buckets: int) -> list[int]:
     """``len(WORD_ATTRIBUTES) * HASH_SEEDS`` ids in ``[1, buckets)`` (0 is padding): CRC-32 of
     seed, attribute name and form, the same on every machine and Python run."""
-    return [1 + zlib.crc32(f"{seed}|{name}|{form}".encode("utf-8")) % (buckets - 1)
-            for name, form in zip(WORD_ATTRIBUTES, word_attributes(word)) for seed in range(HASH_SEEDS)]
+    return list(_hashed_forms(word, buckets))
+
+
+@lru_cache(maxsize=1 << 16)
+def _hashed_forms(word: str, buckets: int) -> tuple[int, ...]:
+    """The hashing behind :func:`attribute_ids`, cached: news repeats its words, and hashing
+    16 forms costs five times a word's letter ids (bounded, so memory stays flat on a stream)."""
+    return tuple(1 + zlib.crc32(f"{seed}|{name}|{form}".encode("utf-8")) % (buckets - 1)
+                 for name, form in zip(WORD_ATTRIBUTES, word_attributes(word)) for seed in range(HASH_SEEDS))
 
 
 class CharEncoder:

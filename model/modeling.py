@@ -91,6 +91,7 @@ class ArabicIEModel(PreTrainedModel):
             width = self.encoder.get_input_embeddings().embedding_dim  # ELECTRA's may differ from hidden
             self.char_cnn = CharCNN(len(char_vocab) + RESERVED, width, config.char_embedding_size,
                                     config.char_filters, config.char_kernel_sizes)
+        self.char_row_letters = config.feature_config.max_word_chars  # read once, not rebuilt on every forward
         self.attributes = None
         if config.word_attributes:
             buckets = config.feature_config.attribute_buckets
@@ -176,12 +177,11 @@ class ArabicIEModel(PreTrainedModel):
             embeds = embeds * keep.unsqueeze(-1).to(embeds.dtype)
         chars = None
         if use_chars:
-            letters = self.config.feature_config.max_word_chars  # the row: letters, then form hashes
+            letters = self.char_row_letters  # the row: letters, then form hashes
             chars = self.char_cnn(char_ids[..., :letters])
             if self.attributes is not None:
                 chars = chars + self.attributes(char_ids[..., letters:], None if keep is None else ~keep)
             chars = chars.to(embeds.dtype)
-        if chars is not None:
             embeds = embeds + chars
         states = self.encoder(inputs_embeds=embeds, attention_mask=attention_mask, **kwargs).last_hidden_state
         if chars is not None and self.char_output is not None:
