@@ -7,6 +7,11 @@ configs/anercorp-arabertv02.yaml reads), scores the majority and CRF baselines o
 trains the recipe of ``--config`` (default configs/anercorp-tiny.yaml, the offline recipe, epochs
 included; configs/anercorp-arabertv02.yaml when ``--model`` names another encoder) with any
 ``key=value`` overrides, leaves the best model in ``RUN_DIR/model`` and writes JSON.
+
+A from-scratch model's dev F1 moves by a point or more from one seed to the next, so one run
+cannot tell a point's difference from the CRF. ``--seeds 42 1 2`` trains the recipe once per
+seed (each run in ``RUN_DIR/seed-N``) and prints every seed's F1 with their mean beside the
+yardsticks, which are deterministic and scored once.
 """
 from __future__ import annotations
 
@@ -30,7 +35,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--run-dir", default="outputs/anercorp-run", help="the training run's output folder")
     parser.add_argument("--dev-fraction", type=float, default=0.1)
     parser.add_argument("--epochs", type=int, help="default: the recipe's")
-    parser.add_argument("--seed", type=int, help="default: the recipe's")
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, help="default: the recipe's")
+    seeds.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+                       help="train once per seed (RUN_DIR/seed-N) and report each seed's F1 and their mean "
+                       "(after any key=value settings)")
     parser.add_argument("--output", default="outputs/eval_anercorp.json")
     parser.add_argument("--no-crf", action="store_true", help="skip the CRF baseline (about 2 minutes)")
     parser.add_argument("--baselines-only", action="store_true", help="score the baselines, train nothing")
@@ -71,10 +80,38 @@ def f1_columns(systems: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]]
     return rows, ["type", *systems]
 
 
-def main(args: argparse.Namespace) -> int:
+def train_recipe(args: argparse.Namespace, recipe: Path, work: Path, seed: int | None, run_dir: Path) -> dict[str, Any]:
+    """Train the recipe once (``seed`` None: the recipe's) and return its dev scores and cost."""
     from arabic_ie.training.config import TrainConfig
     from arabic_ie.training.trainer import Trainer
 
+    config = TrainConfig.from_yaml(recipe, args.overrides, model=args.model, train_files=[str(work / "train.conll")],
+                                   dev_files=[str(work / "dev.conll")], test_files=[], output_dir=str(run_dir),
+                                   epochs=args.epochs, seed=seed)
+    start = time.perf_counter()
+    result = Trainer(config).train()
+    seconds = time.perf_counter() - start
+    dev = result["metrics"]["dev"]
+    size = sum(f.stat().st_size for f in (run_dir / "model").iterdir() if f.is_file())
+    return {"config": config.to_dict(), "seed": config.seed, "seconds": round(seconds, 1),
+            "best_epoch": result.get("best_epoch"), "steps": result.get("steps"),
+            "entity_f1": dev["entities"]["overall"]["f1"], "per_type": entity_table(dev), "dev_scores": dev,
+            "model_mb": round(size / 2**20, 1)}
+
+
+def format_seeds(runs: list[dict[str, Any]], baselines: dict[str, dict[str, Any]], split: dict[str, Any]) -> str:
+    """Each seed's entity F1 per type, their mean, then the yardsticks' (one row each)."""
+    types = [row["type"] for row in runs[0]["per_type"]]
+    rows = [{"system": f"seed {run['seed']}", **{row["type"]: row["f1"] for row in run["per_type"]},
+             "best epoch": run["best_epoch"], "seconds": run["seconds"]} for run in runs]
+    rows.append({"system": f"mean of {len(runs)}", **{t: sum(r[t] for r in rows) / len(runs) for t in types}})
+    rows += [{"system": name, **{row["type"]: row["f1"] for row in entity_table(scores)}}
+             for name, scores in baselines.items()]
+    return (f"Entity F1 per seed beside the yardsticks (dev = last {split['dev_sentences']} of "
+            f"{split['sentences']} sentences):\n" + bc.format_rows(rows, ["system", *types, "best epoch", "seconds"]))
+
+
+def main(args: argparse.Namespace) -> int:
     from arabic_ie.data.formats import read_corpus
     from arabic_ie.training.baseline import baseline_scores
 
@@ -93,27 +130,21 @@ def main(args: argparse.Namespace) -> int:
         return 0
     recipe = args.config or bc.REPO / "configs" / (
         "anercorp-tiny.yaml" if args.model in (None, "tiny") else "anercorp-arabertv02.yaml")
-    config = TrainConfig.from_yaml(recipe, args.overrides, model=args.model, train_files=[str(work / "train.conll")],
-                                   dev_files=[str(work / "dev.conll")], test_files=[], output_dir=args.run_dir,
-                                   epochs=args.epochs, seed=args.seed)
-    start = time.perf_counter()
-    result = Trainer(config).train()
-    seconds = time.perf_counter() - start
-    dev = result["metrics"]["dev"]
-    rows = entity_table(dev)
-    output = {"split": split, "config": config.to_dict(), "machine": bc.machine_info(),
-              "seconds": round(seconds, 1), "best_epoch": result.get("best_epoch"), "steps": result.get("steps"),
-              "entity_f1": dev["entities"]["overall"]["f1"], "per_type": rows, "dev_scores": dev,
-              "baselines": baselines}
-    print(bc.format_rows(rows, ["type", "precision", "recall", "f1", "support"]))
-    print("\nEntity F1 beside the yardsticks (same training sentences, same dev block):")
-    f1_rows, columns = f1_columns({**baselines, f"arabic-ie {config.model}": dev})
-    print(bc.format_rows(f1_rows, columns))
-    size = sum(f.stat().st_size for f in (Path(config.output_dir) / "model").iterdir() if f.is_file())
-    output["model_mb"] = round(size / 2**20, 1)
-    print(f"{config.model} ({recipe}), best epoch {result.get('best_epoch')} of {config.epochs}, "
-          f"{seconds:.0f} s training, model {output['model_mb']} MB; dev = last {split['dev_sentences']} of "
-          f"{split['sentences']} sentences")
+    if args.seeds:
+        runs = [train_recipe(args, recipe, work, seed, Path(args.run_dir) / f"seed-{seed}") for seed in args.seeds]
+        output = {"split": split, "machine": bc.machine_info(), "baselines": baselines,
+                  "seeds": runs, "mean_entity_f1": sum(r["entity_f1"] for r in runs) / len(runs)}
+        print(format_seeds(runs, baselines, split))
+    else:
+        run = train_recipe(args, recipe, work, args.seed, Path(args.run_dir))
+        output = {"split": split, "machine": bc.machine_info(), **run, "baselines": baselines}
+        print(bc.format_rows(run["per_type"], ["type", "precision", "recall", "f1", "support"]))
+        print("\nEntity F1 beside the yardsticks (same training sentences, same dev block):")
+        f1_rows, columns = f1_columns({**baselines, f"arabic-ie {run['config']['model']}": run["dev_scores"]})
+        print(bc.format_rows(f1_rows, columns))
+        print(f"{run['config']['model']} ({recipe}), best epoch {run['best_epoch']} of {run['config']['epochs']}, "
+              f"{run['seconds']:.0f} s training, model {run['model_mb']} MB; dev = last {split['dev_sentences']} of "
+              f"{split['sentences']} sentences")
     print(f"wrote {bc.write_json(args.output, output)}")
     return 0
 
