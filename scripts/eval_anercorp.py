@@ -11,7 +11,7 @@ included; configs/anercorp-arabertv02.yaml when ``--model`` names another encode
 A from-scratch model's dev F1 moves by a point or more from one seed to the next, so one run
 cannot tell a point's difference from the CRF. ``--seeds 42 1 2`` trains the recipe once per
 seed (each run in ``RUN_DIR/seed-N``) and prints every seed's F1 with their mean beside the
-yardsticks, which are deterministic and scored once.
+yardsticks, which take no seed and are scored once.
 """
 from __future__ import annotations
 
