@@ -99,14 +99,25 @@ def train_recipe(args: argparse.Namespace, recipe: Path, work: Path, seed: int |
             "model_mb": round(size / 2**20, 1)}
 
 
-def format_seeds(runs: list[dict[str, Any]], baselines: dict[str, dict[str, Any]], split: dict[str, Any]) -> str:
+def f1_by_type(table: list[dict[str, Any]]) -> dict[str, float]:
+    """Entity F1 by type (overall included) from :func:`entity_table` rows."""
+    return {row["type"]: row["f1"] for row in table}
+
+
+def mean_f1_by_type(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """The seeds' mean entity F1 per type (overall included)."""
+    tables = [f1_by_type(run["per_type"]) for run in runs]
+    return {t: sum(table[t] for table in tables) / len(tables) for t in tables[0]}
+
+
+def format_seeds(runs: list[dict[str, Any]], mean: dict[str, float], baselines: dict[str, dict[str, Any]],
+                 split: dict[str, Any]) -> str:
     """Each seed's entity F1 per type, their mean, then the yardsticks' (one row each)."""
-    types = [row["type"] for row in runs[0]["per_type"]]
-    rows = [{"system": f"seed {run['seed']}", **{row["type"]: row["f1"] for row in run["per_type"]},
+    rows = [{"system": f"seed {run['seed']}", **f1_by_type(run["per_type"]),
              "best epoch": run["best_epoch"], "seconds": run["seconds"]} for run in runs]
-    rows.append({"system": f"mean of {len(runs)}", **{t: sum(r[t] for r in rows) / len(runs) for t in types}})
-    rows += [{"system": name, **{row["type"]: row["f1"] for row in entity_table(scores)}}
-             for name, scores in baselines.items()]
+    rows.append({"system": f"mean of {len(runs)}", **mean})
+    rows += [{"system": name, **f1_by_type(entity_table(scores))} for name, scores in baselines.items()]
+    types = list(mean)
     return (f"Entity F1 per seed beside the yardsticks (dev = last {split['dev_sentences']} of "
             f"{split['sentences']} sentences):\n" + bc.format_rows(rows, ["system", *types, "best epoch", "seconds"]))
 
@@ -132,9 +143,10 @@ def main(args: argparse.Namespace) -> int:
         "anercorp-tiny.yaml" if args.model in (None, "tiny") else "anercorp-arabertv02.yaml")
     if args.seeds:
         runs = [train_recipe(args, recipe, work, seed, Path(args.run_dir) / f"seed-{seed}") for seed in args.seeds]
+        mean = mean_f1_by_type(runs)
         output = {"split": split, "machine": bc.machine_info(), "baselines": baselines,
-                  "seeds": runs, "mean_entity_f1": sum(r["entity_f1"] for r in runs) / len(runs)}
-        print(format_seeds(runs, baselines, split))
+                  "seeds": runs, "mean_entity_f1": mean["overall (micro)"]}
+        print(format_seeds(runs, mean, baselines, split))
     else:
         run = train_recipe(args, recipe, work, args.seed, Path(args.run_dir))
         output = {"split": split, "machine": bc.machine_info(), **run, "baselines": baselines}
