@@ -37,6 +37,10 @@ class ArabicIEConfig(PretrainedConfig):
         lstm_layers: int = 0,
         word_attributes: bool = False,
         attribute_embedding_size: int = 64,
+        neighbour_features: bool = False,
+        neighbour_window: int = 2,
+        neighbour_buckets: int = 1 << 16,
+        neighbour_embedding_size: int = 32,
         **kwargs: Any,
     ):
         """``char_features``: a character CNN over each word added to its subword embeddings (the
@@ -47,7 +51,9 @@ class ArabicIEConfig(PretrainedConfig):
         ``lstm_layers``: bidirectional LSTM layers over the encoder's states, their output added
         to those states, under the heads; ``word_attributes``: embeddings of each word's hashed
         stem, affixes and shape (ids after its letters, ``features["attribute_buckets"]`` rows),
-        added to its character vector."""
+        added to its character vector; ``neighbour_features`` (with ``word_attributes``): the
+        token ids and hashed forms of the ``neighbour_window`` tokens on each side (never the
+        token itself), hashed into ``neighbour_buckets`` rows and added to the output states."""
         self.encoder = encoder or {}
         self.schema = schema or LabelSchema().to_dict()
         self.features = features or FeatureConfig().to_dict()
@@ -67,6 +73,10 @@ class ArabicIEConfig(PretrainedConfig):
         self.lstm_layers = lstm_layers
         self.word_attributes = word_attributes
         self.attribute_embedding_size = attribute_embedding_size
+        self.neighbour_features = neighbour_features
+        self.neighbour_window = neighbour_window
+        self.neighbour_buckets = neighbour_buckets
+        self.neighbour_embedding_size = neighbour_embedding_size
         super().__init__(**kwargs)
 
     @property

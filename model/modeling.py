@@ -5,8 +5,9 @@
 - optional, for models trained from little data: character-level word representations
   (:mod:`.char_cnn`, with hashed stem/affix/shape embeddings from :mod:`.word_attributes`) added
   to the subword embeddings, linear-chain CRF layers (:mod:`.crf`) over
-  the entity and trigger heads, word dropout, and a BiLSTM (:mod:`.bilstm`) whose output is added
-  to the encoder's states; config flags, on any encoder.
+  the entity and trigger heads, word dropout, a BiLSTM (:mod:`.bilstm`) whose output is added
+  to the encoder's states, and the neighbours' ids and forms (:mod:`.neighbour_features`) added
+  to them too; config flags, on any encoder.
 - argument head: for each trigger of a sentence, BIO over roles for every token relative to that
   trigger, from the token's state combined with the trigger's (mean-pooled) state, an
   embedding of the event type and an embedding of the token's distance to the trigger. Several events in a sentence get their own arguments from one
@@ -32,6 +33,7 @@ from .bilstm import BiLSTM
 from .char_cnn import CharCNN
 from .configuration import ArabicIEConfig
 from .crf import LinearChainCRF, crf_loss
+from .neighbour_features import NeighbourFeatures
 from .word_attributes import AttributeEmbedding
 
 
@@ -102,6 +104,12 @@ class ArabicIEModel(PreTrainedModel):
         self.char_output = (nn.Linear(self.char_cnn.projection.out_features, hidden)
                             if self.char_cnn is not None and config.char_to_output else None)
         self.lstm = BiLSTM(hidden, config.lstm_layers, config.classifier_dropout) if config.lstm_layers else None
+        self.neighbours = None
+        if config.neighbour_features:
+            if self.attributes is None:
+                raise ValueError("neighbour_features needs word_attributes: it reads the neighbours' hashed forms")
+            self.neighbours = NeighbourFeatures(hidden, config.neighbour_buckets, config.neighbour_embedding_size,
+                                                config.neighbour_window)
         self.entity_crf = LinearChainCRF(schema.entity_labels) if config.crf else None
         self.trigger_crf = LinearChainCRF(schema.trigger_labels) if config.crf else None
         self._allowed_mask: torch.Tensor | None = None
@@ -158,10 +166,14 @@ class ArabicIEModel(PreTrainedModel):
         dropped words in training) plus the character vector of its word (and, with
         ``word_attributes``, of its hashed forms; a dropped word's stem is hidden too). With ``lstm_layers``
         the BiLSTM's output is added to the states (a residual: on ANERcorp the BiLSTM alone in
-        their place learnt far slower, dev entity F1 36.4 against 60.4 after 8 epochs)."""
+        their place learnt far slower, dev entity F1 36.4 against 60.4 after 8 epochs). With
+        ``neighbour_features`` the neighbours' token ids and forms are added last, a linear path
+        to the heads."""
         states = self._encoder_states(input_ids, attention_mask, token_type_ids, char_ids)
         if self.lstm is not None:
             states = states + self.lstm(states, attention_mask)
+        if self.neighbours is not None and char_ids is not None:
+            states = states + self.neighbours(input_ids, char_ids[..., self.char_row_letters:], attention_mask)
         return states
 
     def _encoder_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,

@@ -69,13 +69,14 @@ def test_pretrained_bert_folder_trains_with_char_features_and_crf(tmp_path, samp
     folder = tmp_path / "bert"
     encoder.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    flags = dict(char_features=True, char_to_output=True, crf=True, word_dropout=0.1, lstm_layers=1, word_attributes=True)
+    flags = dict(char_features=True, char_to_output=True, crf=True, word_dropout=0.1, lstm_layers=1, word_attributes=True,
+                 neighbour_features=True)
     model, _ = build_model(str(folder), LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
                            train, **flags)
     reference = encoder.state_dict()
     assert all(torch.equal(t, reference[n]) for n, t in model.encoder.state_dict().items())
     assert model.char_cnn is not None and model.entity_crf is not None and model.trigger_crf is not None
-    assert model.lstm is not None and model.attributes is not None
+    assert model.lstm is not None and model.attributes is not None and model.neighbours is not None
 
     data = tmp_path / "train.jsonl"
     write_jsonl(train, data)

@@ -1,5 +1,5 @@
 """The joint model with its optional layers for little data: character CNN, hashed word forms, CRF,
-word dropout, BiLSTM."""
+word dropout, BiLSTM, neighbour features."""
 import pytest
 import torch
 
@@ -22,7 +22,7 @@ def char_crf_model(sample_records):
     torch.manual_seed(0)
     model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
                                    train, tiny=SMALL, char_features=True, char_to_output=True, crf=True,
-                                   word_dropout=0.2, lstm_layers=2, word_attributes=True)
+                                   word_dropout=0.2, lstm_layers=2, word_attributes=True, neighbour_features=True)
     return model, tokenizer, train
 
 
@@ -50,7 +50,8 @@ def test_layers_and_shapes(char_crf_model):
     out.loss.backward()
     for layer in (model.char_cnn.projection.weight, model.attributes.embedding.weight, model.char_output.weight, model.entity_crf.transitions,
                   model.trigger_crf.transitions, model.lstm.forward_layers[0].weight_ih_l0,
-                  model.lstm.backward_layers[1].weight_hh_l0):
+                  model.lstm.backward_layers[1].weight_hh_l0, model.neighbours.embedding.weight,
+                  model.neighbours.projection.weight):
         assert layer.grad is not None and layer.grad.abs().sum() > 0
 
 
@@ -120,4 +121,6 @@ def test_save_and_reload_give_identical_predictions(char_crf_model, tmp_path, sa
     assert reloaded.model.config.word_attributes and torch.equal(reloaded.model.attributes.embedding.weight,
                                                                  model.attributes.embedding.weight)
     assert torch.equal(reloaded.model.entity_crf.transitions, model.entity_crf.transitions)
+    assert reloaded.model.config.neighbour_features and torch.equal(reloaded.model.neighbours.embedding.weight,
+                                                                    model.neighbours.embedding.weight)
     assert [r.to_dict() for r in reloaded.predict(texts)] == [r.to_dict() for r in before]

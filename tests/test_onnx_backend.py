@@ -184,7 +184,7 @@ def test_fp32_onnx_with_the_offline_recipes_layers(tmp_path, sample_records, tes
                                    train, tiny=TinyConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1,
                                                           num_attention_heads=2, intermediate_size=64),
                                    char_features=True, char_to_output=True, crf=True, lstm_layers=1,
-                                   word_attributes=True)
+                                   word_attributes=True, neighbour_features=True)
     folder = save_model(model, tokenizer, tmp_path / "chars-crf")
     done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "export", "--model", str(folder), "--no-int8"],
                           capture_output=True, text=True, timeout=300)

@@ -140,6 +140,8 @@ def test_bad_configs_give_clear_errors(tmp_path, handful):
         TrainConfig.from_yaml(None, ["lstm_layers=-1"], train_files=["x"])
     with pytest.raises(ConfigError, match="word_attributes needs char_features"):
         TrainConfig.from_yaml(None, ["word_attributes=true"], train_files=["x"])
+    with pytest.raises(ConfigError, match="neighbour_features needs word_attributes"):
+        TrainConfig.from_yaml(None, ["char_features=true", "neighbour_features=true"], train_files=["x"])
 
 
 def test_unknown_labels_in_dev_are_a_clear_error(tmp_path, handful):

@@ -11,7 +11,7 @@ import yaml
 METRICS = ("entity_f1", "trigger_f1", "argument_f1", "mean_f1")
 #: TrainConfig fields passed as they are to the model's config (the little-data layers and the loss weights)
 MODEL_SETTINGS = ("loss_weights", "char_features", "char_to_output", "crf", "word_dropout", "lstm_layers",
-                  "classifier_dropout", "word_attributes")
+                  "classifier_dropout", "word_attributes", "neighbour_features")
 
 
 class ConfigError(ValueError):
@@ -57,6 +57,7 @@ class TrainConfig:
     word_dropout: float = 0.0  # share of subword embeddings zeroed in training
     lstm_layers: int = 0  # bidirectional LSTM layers over the encoder's states, their output added to them
     word_attributes: bool = False  # hashed stem/affix/shape embeddings added to each word's character vector
+    neighbour_features: bool = False  # the neighbours' token ids and hashed forms, added to the output states
     classifier_dropout: float = 0.1
     conll_scheme: str = "BIO"
 
@@ -86,6 +87,8 @@ class TrainConfig:
              f"lstm_layers must be a whole number >= 0, got {self.lstm_layers!r}")
         need(not self.word_attributes or self.char_features,
              "word_attributes needs char_features: the form hashes ride in each word's character row")
+        need(not self.neighbour_features or self.word_attributes,
+             "neighbour_features needs word_attributes: it reads the neighbours' hashed forms")
 
     @classmethod
     def from_yaml(cls, path: str | Path | None = None, overrides: list[str] | None = None,
