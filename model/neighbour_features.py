@@ -29,7 +29,6 @@ class NeighbourFeatures(nn.Module):
         super().__init__()
         if window < 1:
             raise ValueError(f"the neighbour window must be at least 1 token, got {window}")
-        self.buckets = buckets
         self.window = window
         self.embedding = nn.Embedding(buckets, embedding_size)
         self.projection = nn.Linear(embedding_size, hidden_size)
@@ -41,18 +40,13 @@ class NeighbourFeatures(nn.Module):
         adds nothing; [CLS] and [SEP] add their token id, a sentence-edge feature."""
         mask = attention_mask.unsqueeze(-1).long()
         ids = torch.cat([input_ids.unsqueeze(-1), attribute_ids], dim=-1).long() * mask  # (B, T, slots)
-        tokens = ids.shape[1]
+        tokens, w = ids.shape[1], self.window
+        padded = nn.functional.pad(ids, (0, 0, w, w))  # id 0 (nothing) beyond either end
         slot_salt = torch.arange(ids.shape[-1], device=ids.device) * _SLOT_FACTOR
-        total = ids.new_zeros(ids.shape[:2] + (self.embedding.embedding_dim,), dtype=self.embedding.weight.dtype)
-        for offset in range(-self.window, self.window + 1):
-            if offset == 0 or abs(offset) >= tokens:
-                continue
-            seen = torch.zeros_like(ids)  # seen[:, i] = ids[:, i + offset]
-            if offset > 0:
-                seen[:, :tokens - offset] = ids[:, offset:]
-            else:
-                seen[:, -offset:] = ids[:, :tokens + offset]
-            rows = (seen * _ID_FACTOR + (offset + self.window) * _OFFSET_FACTOR + slot_salt) % self.buckets
-            present = (seen != 0).unsqueeze(-1).to(total.dtype)
+        total = 0
+        for offset in (d for d in range(-w, w + 1) if d != 0):
+            seen = padded[:, w + offset:w + offset + tokens]  # seen[:, i] = ids[:, i + offset]
+            rows = (seen * _ID_FACTOR + (offset + w) * _OFFSET_FACTOR + slot_salt) % self.embedding.num_embeddings
+            present = (seen != 0).unsqueeze(-1).to(self.embedding.weight.dtype)
             total = total + (self.embedding(rows) * present).sum(2)
-        return self.projection(total) * mask.to(total.dtype)
+        return self.projection(total) * mask.to(self.embedding.weight.dtype)
