@@ -1,4 +1,4 @@
-"""The ``arabic-ie`` command: validate, stats, convert, train, eval, predict, export, push, demo,
+"""The ``arabic-ie`` command: validate, stats, convert, pretrain, train, eval, predict, export, push, demo,
 and the review loop (render, labelstudio-config, select: :mod:`arabic_ie.cli_review`)."""
 from __future__ import annotations
 
@@ -155,6 +155,43 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    """Train a WordPiece tokenizer and a small BERT masked-LM on plain text (see
+    :mod:`arabic_ie.training.pretrain`); the encoder lands in ``OUTPUT/encoder``."""
+    import dataclasses
+
+    from arabic_ie.training.pretrain_config import PretrainConfig
+
+    settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(PretrainConfig)
+                if getattr(args, f.name, None) is not None}
+    config = PretrainConfig(**settings)
+    from arabic_ie.training.pretrain import Pretrainer
+
+    result = Pretrainer(config).run(resume=args.resume)
+    print(json.dumps({k: v for k, v in result.items() if k != "config"}, indent=2))
+    return 0
+
+
+def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
+    """One option per :class:`PretrainConfig` field (``--max-steps``, ``--hidden-size``, ...), with
+    the field's type and default, so the dataclass is the one list of settings."""
+    import dataclasses
+    import typing
+
+    from arabic_ie.training import pretrain_config
+
+    hints = typing.get_type_hints(pretrain_config.PretrainConfig)
+    for f in dataclasses.fields(pretrain_config.PretrainConfig):
+        option = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if hints[f.name] == list[str]:
+            parser.add_argument(option, dest=f.name, nargs="+", help=f"default: {default or 'none'}")
+        else:  # ``str | None`` takes a str
+            kind = next(t for t in typing.get_args(hints[f.name]) or [hints[f.name]] if t is not type(None))
+            parser.add_argument(option, dest=f.name, type=kind, help=f"default: {default}")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job: train tiny on the sample, evaluate, tag an article."""
     from arabic_ie.demo import run_demo
@@ -240,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--revision")
     p.add_argument("--message", default="Upload arabic-ie model")
     p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("pretrain", help="pretrain a tokenizer and a small BERT encoder on plain Arabic text")
+    add_pretrain_arguments(p)
+    p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("demo", help="the main job: train tiny on ANERcorp-EE and the sample, evaluate beside baselines, tag an article")
     p.add_argument("--output", default="outputs/demo")

@@ -3,7 +3,9 @@ stdin/stdout, and atomic writes so a killed run never leaves a half-written file
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -60,6 +62,50 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet): not the same file
         return False
+
+
+def exchange_paths(a: str | Path, b: str | Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2`` with ``RENAME_EXCHANGE``);
+    False where the system or the file system cannot, and nothing was changed."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def install_folder(tmp: str | Path, target: str | Path) -> Path:
+    """Move a finished temporary folder into place as ``target``. An older folder there is
+    exchanged with it in one atomic step, so a reader loading ``target`` meanwhile sees the old
+    folder or the new one, never none or half of either (two renames, where the system cannot
+    exchange). Its files get the modes the umask gives (libraries write some through 0600
+    temporary files, and others could not load them)."""
+    tmp, target = Path(tmp), Path(target)
+    tmp.chmod(0o777 & ~current_umask())
+    for file in tmp.rglob("*"):
+        if file.is_file():
+            file.chmod(0o666 & ~current_umask())
+    if not target.exists():
+        os.replace(tmp, target)
+    elif exchange_paths(tmp, target):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old folder
+    else:
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 def iter_raw_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:

@@ -1,6 +1,10 @@
-"""Building a fresh joint model for training: from any hub encoder, or ``tiny`` (offline)."""
+"""Building a fresh joint model for training: from any hub encoder or local folder, from the
+encoder pretrained on Arabic Wikipedia that ships with the package (``arwiki-small``), or from
+``tiny``, a random encoder (offline, from scratch)."""
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any, Sequence
 
 from transformers import AutoModel, AutoTokenizer
@@ -16,12 +20,29 @@ from .modeling import ArabicIEModel
 from .tiny import TinyConfig, tiny_encoder_config, train_wordpiece
 
 TINY = "tiny"
+#: the encoder ``arabic-ie pretrain`` built from Arabic Wikipedia, shipped in the package (its card: README.md there)
+SHIPPED_ENCODER = "arwiki-small"
+SHIPPED_ENCODER_DIR = Path(__file__).resolve().parent / "pretrained" / SHIPPED_ENCODER
+logger = logging.getLogger(__name__)
 ATTRIBUTE_BUCKETS = 1 << 15  # hash rows for word forms: ANERcorp's training words have 19k distinct stems, 33k forms in all
 
 
 #: encoders whose position ids start at ``pad_token_id + 1``, so that many positions are unusable
 OFFSET_POSITION_MODELS = frozenset({"roberta", "xlm-roberta", "camembert", "data2vec-text", "longformer",
                                     "xlm-roberta-xl", "roberta-prelayernorm"})
+
+
+def resolve_base_model(base_model: str) -> str:
+    """The hub id or folder to load for ``base_model``: the shipped encoder's folder for its
+    name; ``tiny`` (from scratch, with a warning that says so) when that folder is missing."""
+    if base_model != SHIPPED_ENCODER:
+        return base_model
+    if (SHIPPED_ENCODER_DIR / "config.json").is_file():
+        return str(SHIPPED_ENCODER_DIR)
+    logger.warning("no pretrained encoder at %s: training the 'tiny' encoder from scratch instead, which reads "
+                   "text it has not seen far worse (rebuild it with the `arabic-ie pretrain` command in the README)",
+                   SHIPPED_ENCODER_DIR)
+    return TINY
 
 
 def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
@@ -32,16 +53,18 @@ def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
     is trained on ``train_records``. With ``char_features=True`` the character vocabulary is
     learnt from ``train_records`` too, and ``word_attributes=True`` adds hashed form ids to each
     word's row. Returns the model and its tokenizer."""
-    if base_model == TINY:
+    source = resolve_base_model(base_model)
+    if source == TINY:
+        base_model = TINY
         tokenizer = train_wordpiece(train_records, (tiny or TinyConfig()).vocab_size, features.normalization)
         encoder_config, pretrained = tiny_encoder_config(len(tokenizer), tiny or TinyConfig()), None
     else:
-        tokenizer = AutoTokenizer.from_pretrained(base_model)
+        tokenizer = AutoTokenizer.from_pretrained(source)
         if getattr(tokenizer, "add_prefix_space", None) is False:  # byte-level BPE (RoBERTa) on pre-split words
-            tokenizer = AutoTokenizer.from_pretrained(base_model, add_prefix_space=True)
+            tokenizer = AutoTokenizer.from_pretrained(source, add_prefix_space=True)
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError(f"{base_model}: arabic-ie needs a fast tokenizer (tokenizer.json) for word alignment")
-        pretrained = AutoModel.from_pretrained(base_model)
+        pretrained = AutoModel.from_pretrained(source)
         encoder_config = pretrained.config
     limit = min(int(getattr(encoder_config, "max_position_embeddings", 512)), int(tokenizer.model_max_length or 512))
     if getattr(encoder_config, "model_type", "") in OFFSET_POSITION_MODELS:  # positions start after the padding index

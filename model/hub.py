@@ -11,7 +11,7 @@ from typing import Any
 
 from transformers import AutoTokenizer
 
-from arabic_ie.data.fileio import current_umask
+from arabic_ie.data.fileio import install_folder
 
 from .card import render_model_card
 from .modeling import ArabicIEModel
@@ -31,7 +31,6 @@ def save_model(model: ArabicIEModel, tokenizer: Any, path: str | Path,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    tmp.chmod(0o777 & ~current_umask())  # mkdtemp makes 0700: others could not load the model
     try:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
@@ -40,17 +39,7 @@ def save_model(model: ArabicIEModel, tokenizer: Any, path: str | Path,
         if metrics is not None:
             (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
         (tmp / "README.md").write_text(render_model_card(model.config, metrics, training), encoding="utf-8")
-        for file in tmp.rglob("*"):  # transformers writes the weights through a 0600 temporary file
-            if file.is_file():
-                file.chmod(0o666 & ~current_umask())
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        install_folder(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,0 +1,196 @@
+"""Pretraining (``arabic-ie pretrain``): the tokenizer, masked-LM steps on real Arabic news text
+(the shipped ANERcorp-EE training sentences), exact resume after kill -9, and the saved folder
+loading with ``AutoModel`` and fine-tuning through ``arabic-ie train``."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from arabic_ie.data.features import FeatureBuilder, FeatureConfig
+from arabic_ie.data.schema import LabelSchema
+from arabic_ie.data.text import split_words
+from arabic_ie.training.config import ConfigError
+from arabic_ie.training.pretrain import Pretrainer, normalised_text, read_lines, train_tokenizer
+from arabic_ie.training.pretrain_config import PretrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+NEWS = REPO / "data" / "anercorp" / "train.jsonl"
+HELDOUT = REPO / "data" / "anercorp" / "dev.jsonl"
+SMALL = dict(vocab_size=1500, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+             max_length=64, batch_size=16, shuffle_buffer=64, heldout_sequences=32, warmup_steps=2,
+             learning_rate=5e-3)
+
+
+def small_config(tmp_path: Path, **overrides) -> PretrainConfig:
+    """A few seconds of pretraining on the shipped news text."""
+    return PretrainConfig(**{"text_files": [str(NEWS)], "heldout_files": [str(HELDOUT)],
+                             "output_dir": str(tmp_path / "pretrain"), **SMALL, **overrides})
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory) -> tuple[Path, dict]:
+    """An encoder pretrained for 40 steps, and the run's figures."""
+    config = small_config(tmp_path_factory.mktemp("pt"), max_steps=40, checkpoint_every=20)
+    result = Pretrainer(config).run()
+    return Path(config.output_dir) / "encoder", result
+
+
+def test_tokenizer_is_learnt_on_the_text_as_fine_tuning_normalises_it():
+    tokenizer = train_tokenizer([str(NEWS)], vocab_size=2000)
+    assert len(tokenizer) == 2000
+    vocab = tokenizer.get_vocab()
+    assert {"في", "[CLS]", "[MASK]"} <= set(vocab)  # a frequent word is one token
+    # hamza forms stay apart (no accent stripping), and diacritics are gone before training
+    assert tokenizer.tokenize("أحمد") != tokenizer.tokenize("احمد")
+    assert not any("\u064e" in token for token in vocab)  # fatha: stripped by the AraBERT normalisation
+    sentence = next(read_lines(HELDOUT))
+    builder = FeatureBuilder(tokenizer, LabelSchema(), FeatureConfig())
+    assert normalised_text(sentence) == " ".join(builder.normalised([w.text for w in split_words(sentence)]))
+    assert tokenizer.unk_token not in tokenizer.tokenize(normalised_text(sentence))
+
+
+def test_bad_json_line_is_named(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "نص"}\n{"txt": "نص"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.jsonl, line 2: not a JSON record with a 'text' field"):
+        list(read_lines(bad))
+
+
+def test_settings_are_checked(tmp_path):
+    with pytest.raises(ConfigError, match="text_files"):
+        PretrainConfig(text_files=[])
+    with pytest.raises(ConfigError, match="no such text file"):
+        PretrainConfig(text_files=[str(tmp_path / "missing.txt")])
+    with pytest.raises(ConfigError, match="multiple of num_attention_heads"):
+        small_config(tmp_path, hidden_size=30, num_attention_heads=4)
+
+
+def test_masked_lm_steps_learn_and_save_a_loadable_encoder(pretrained):
+    from safetensors import safe_open
+    from transformers import AutoModel, AutoTokenizer
+
+    folder, result = pretrained
+    assert result["steps"] == 40 and result["tokens"] == 40 * 16 * 64
+    # a uniform guess over the vocabulary scores a perplexity of 1500 (an untrained encoder ~1550)
+    assert 1 < result["heldout_perplexity"] < 900
+    saved = json.loads((folder / "pretraining.json").read_text(encoding="utf-8"))
+    assert saved["heldout_perplexity"] == result["heldout_perplexity"]
+    with safe_open(str(folder / "model.safetensors"), "pt") as weights:  # fp16 on disk
+        assert all(weights.get_tensor(k).dtype == torch.float16 for k in weights.keys())
+    encoder = AutoModel.from_pretrained(folder)
+    assert type(encoder).__name__ == "BertModel" and next(encoder.parameters()).dtype == torch.float32
+    assert encoder.config.max_position_embeddings == 64
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    assert tokenizer.is_fast and tokenizer.model_max_length == 64
+    assert oct((folder / "model.safetensors").stat().st_mode & 0o044) == oct(0o044 & ~_umask())  # readable by others
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_resume_without_a_checkpoint_refuses(tmp_path):
+    with pytest.raises(ConfigError, match="holds no complete checkpoint"):
+        Pretrainer(small_config(tmp_path, max_steps=2)).run(resume=True)
+
+
+def _command(config: PretrainConfig) -> list[str]:
+    args = [sys.executable, "-m", "arabic_ie.cli", "pretrain"]
+    for name, value in config.__dict__.items():
+        if value is None or value == []:
+            continue
+        option = "--" + name.replace("_", "-")
+        args += [option, *map(str, value)] if isinstance(value, list) else [option, str(value)]
+    return args
+
+
+def test_resume_after_kill_9_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, pretrained):
+    from safetensors.torch import load_file
+
+    tokenizer = str(pretrained[0])  # both runs on one vocabulary (the trainer breaks ties by hash order)
+    straight = small_config(tmp_path / "straight", tokenizer=tokenizer, max_steps=12, checkpoint_every=3)
+    Pretrainer(straight).run()
+
+    killed = small_config(tmp_path / "killed", tokenizer=tokenizer, max_steps=12, checkpoint_every=3)
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    process = subprocess.Popen(_command(killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = Path(killed.output_dir) / "checkpoints" / "step-000000006" / "DONE"
+    deadline = time.time() + 240
+    while not marker.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the run never reached its step-6 checkpoint"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (Path(killed.output_dir) / "encoder").exists()
+    resumed = subprocess.run([*_command(killed), "--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "Resuming from" in resumed.stdout + resumed.stderr
+
+    a = load_file(str(Path(straight.output_dir) / "encoder" / "model.safetensors"))
+    b = load_file(str(Path(killed.output_dir) / "encoder" / "model.safetensors"))
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_train_fine_tunes_the_pretrained_folder_through_the_hub_encoder_path(tmp_path, pretrained):
+    from transformers import AutoModel
+
+    from arabic_ie.cli import main
+    from arabic_ie.model.build import build_model
+    from arabic_ie.model.tagger import JointTagger
+    from arabic_ie.data.jsonl import read_jsonl
+
+    folder = pretrained[0]
+    train = list(read_jsonl(REPO / "data" / "sample" / "train.jsonl"))
+    model, _ = build_model(str(folder), LabelSchema.from_records(train), FeatureConfig(max_length=256), train)
+    encoder = AutoModel.from_pretrained(folder)
+    assert torch.equal(model.encoder.embeddings.word_embeddings.weight, encoder.embeddings.word_embeddings.weight)
+    assert model.config.feature_config.max_length == 64  # windows capped at the encoder's positions
+
+    out = tmp_path / "run"
+    code = main(["train", "--config", str(REPO / "configs" / "sample-tiny.yaml"), "--model", str(folder),
+                 "--output", str(out), "max_steps=2", "epochs=1"])
+    assert code == 0
+    tagger = JointTagger.from_pretrained(out / "model")
+    assert tagger.model.config.base_model == str(folder)
+    record = tagger.predict("وسيطرت فصائل المعارضة على مدينة سراقب أمس الجمعة.")
+    assert record.text.startswith("وسيطرت")
+
+
+def test_shipped_encoder_name_falls_back_to_tiny_with_a_warning_when_missing(tmp_path, monkeypatch, caplog):
+    from arabic_ie.model import build
+
+    monkeypatch.setattr(build, "SHIPPED_ENCODER_DIR", tmp_path / "absent")
+    with caplog.at_level("WARNING"):
+        assert build.resolve_base_model(build.SHIPPED_ENCODER) == build.TINY
+    assert "no pretrained encoder" in caplog.text and "from scratch" in caplog.text
+    assert build.resolve_base_model("some/hub-id") == "some/hub-id"
+
+
+def test_shipped_encoder_loads_within_its_size_limit():
+    from transformers import AutoModel, AutoTokenizer
+
+    from arabic_ie.model.build import SHIPPED_ENCODER, SHIPPED_ENCODER_DIR, resolve_base_model
+
+    assert resolve_base_model(SHIPPED_ENCODER) == str(SHIPPED_ENCODER_DIR)
+    size = sum(f.stat().st_size for f in SHIPPED_ENCODER_DIR.rglob("*") if f.is_file())
+    assert size <= 16 * 2 ** 20
+    card = (SHIPPED_ENCODER_DIR / "README.md").read_text(encoding="utf-8")
+    assert "cc-by-sa-4.0" in card and "arabic-ie pretrain" in card
+    info = json.loads((SHIPPED_ENCODER_DIR / "pretraining.json").read_text(encoding="utf-8"))
+    assert math.isfinite(info["heldout_perplexity"])
+    encoder = AutoModel.from_pretrained(SHIPPED_ENCODER_DIR)
+    tokenizer = AutoTokenizer.from_pretrained(SHIPPED_ENCODER_DIR)
+    ids = tokenizer(normalised_text("قال الرئيس المصري في القاهرة"), return_tensors="pt")
+    assert encoder(**ids).last_hidden_state.shape[-1] == encoder.config.hidden_size

@@ -1,0 +1,397 @@
+"""Pretraining an encoder from plain Arabic text: a WordPiece tokenizer, then a small BERT
+masked-language model, through ``accelerate`` (CPU, or a GPU when there is one; same command).
+
+The text goes through the very word splitting and AraBERT normalisation that fine-tuning and
+inference apply (:func:`arabic_ie.data.text.normalize_word`), so the encoder learns the input it
+will later be fed. The output folder is a standard Hugging Face folder (``config.json``,
+``model.safetensors``, tokenizer) that ``AutoModel.from_pretrained`` loads and ``arabic-ie train
+--model DIR`` fine-tunes exactly as it fine-tunes AraBERT.
+
+Input is streamed: lines are read, normalised, tokenised and packed into fixed-length sequences
+as the loop needs them, through a seeded shuffle buffer, so memory stays constant on any amount
+of text. Checkpoints hold the model, optimizer, scheduler, RNG states and the stream's position
+(file, line, the tokens carried over and the shuffle buffer), so a run killed with ``kill -9``
+and restarted with ``resume=True`` trains on the very batches it would have seen.
+"""
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import logging
+import math
+import os
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tqdm.auto import tqdm
+from transformers import BertConfig, BertForMaskedLM, DataCollatorForLanguageModeling, PreTrainedTokenizerFast, get_scheduler
+
+from arabic_ie.data.fileio import install_folder
+from arabic_ie.data.locks import exclusive_lock
+from arabic_ie.data.text import NormalizationConfig, normalize_word, split_words
+from arabic_ie.model.tiny import SPECIAL_TOKENS
+
+from .config import ConfigError
+from .pretrain_config import PretrainConfig
+
+logger = logging.getLogger(__name__)
+CHECKPOINTS = "checkpoints"
+TOKENIZER = "tokenizer"
+PRETRAINING_FILE = "pretraining.json"
+
+
+# -- text -------------------------------------------------------------------------------------
+def read_lines(path: str | Path) -> Iterator[str]:
+    """The non-empty paragraphs of one text file: plain or gzip text one paragraph a line, or
+    JSON lines whose ``text`` field is taken (the unlabelled side of an annotated corpus)."""
+    path = str(path)
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if path.endswith((".jsonl", ".jsonl.gz")):
+                try:
+                    line = json.loads(line)["text"] if line.strip() else ""
+                except (ValueError, KeyError, TypeError) as err:
+                    raise ConfigError(f"{path}, line {number}: not a JSON record with a 'text' field ({err})") from None
+            line = line.strip()
+            if line:
+                yield line
+
+
+def normalised_text(line: str, normalization: NormalizationConfig = NormalizationConfig()) -> str:
+    """A paragraph as fine-tuning and inference feed it to the tokenizer: split into words,
+    each word normalised as AraBERT v0.2 does."""
+    return " ".join(normalize_word(w.text, normalization) for w in split_words(line))
+
+
+def train_tokenizer(files: Iterable[str], vocab_size: int, min_frequency: int = 3) -> PreTrainedTokenizerFast:
+    """A BERT WordPiece tokenizer learnt by ``tokenizers``' trainer from the normalised text of
+    ``files``, streamed. Its normaliser and pre-tokeniser are those of the ``tiny`` tokenizer
+    (no lowercasing or accent stripping: hamza forms stay apart)."""
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                        special_tokens=SPECIAL_TOKENS, show_progress=False)
+    tokenizer.train_from_iterator((normalised_text(line) for path in files for line in read_lines(path)), trainer)
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+
+
+@dataclass
+class StreamState:
+    """Where the packed-sequence stream is: saved in every checkpoint, so resume goes on at the
+    same line with the same carried-over tokens and the same shuffle buffer."""
+
+    passes: int = 0  # completed passes over all the files
+    file_index: int = 0
+    line_index: int = 0  # lines of that file already read
+    carry: list[int] = field(default_factory=list)  # tokens read but not yet in a sequence
+    buffer: list[list[int]] = field(default_factory=list)
+    rng_state: Any = None
+
+    def state_dict(self) -> dict[str, Any]:
+        """The stream position, for ``accelerate``'s checkpoint."""
+        return asdict(self)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the stream position from a checkpoint."""
+        self.__dict__.update(state)
+
+
+class SequenceStream:
+    """Packed token sequences from text files, endlessly (pass after pass), through a seeded
+    shuffle buffer. Paragraphs follow each other in a sequence, so an article's context carries
+    across paragraph breaks; each sequence is ``[CLS] tokens [SEP]``."""
+
+    def __init__(self, files: list[str], tokenizer: PreTrainedTokenizerFast, max_length: int,
+                 buffer_size: int, seed: int, state: StreamState | None = None):
+        self.files, self.tokenizer, self.buffer_size = files, tokenizer, buffer_size
+        self.body = max_length - 2
+        self.state = state or StreamState()
+        if self.state.rng_state is None:
+            self.state.rng_state = random.Random(seed).getstate()
+
+    def _sequences(self) -> Iterator[list[int]]:
+        """Unshuffled sequences from where the state says, advancing it line by line."""
+        state = self.state
+        while True:
+            path = self.files[state.file_index]
+            for number, line in enumerate(read_lines(path)):
+                if number < state.line_index:
+                    continue
+                state.line_index = number + 1
+                state.carry.extend(self.tokenizer.backend_tokenizer.encode(normalised_text(line), add_special_tokens=False).ids)
+                while len(state.carry) >= self.body:
+                    piece, state.carry = state.carry[: self.body], state.carry[self.body:]
+                    yield [self.tokenizer.cls_token_id, *piece, self.tokenizer.sep_token_id]
+            state.file_index, state.line_index = state.file_index + 1, 0
+            if state.file_index == len(self.files):
+                state.file_index, state.passes = 0, state.passes + 1
+
+    def __iter__(self) -> Iterator[list[int]]:
+        source = self._sequences()
+        rng = random.Random()
+        rng.setstate(_as_random_state(self.state.rng_state))
+        while True:
+            while len(self.state.buffer) < self.buffer_size:
+                self.state.buffer.append(next(source))
+            pick = rng.randrange(len(self.state.buffer))
+            self.state.buffer[pick], self.state.buffer[-1] = self.state.buffer[-1], self.state.buffer[pick]
+            self.state.rng_state = rng.getstate()
+            yield self.state.buffer.pop()
+
+
+def _as_random_state(state: Any) -> tuple:
+    """``random.Random`` state back from its JSON-ish checkpoint form (lists for tuples)."""
+    version, internal, gauss = state
+    return version, tuple(internal), gauss
+
+
+def heldout_sequences(files: list[str], tokenizer: PreTrainedTokenizerFast, max_length: int, count: int) -> list[list[int]]:
+    """The first ``count`` packed sequences of the held-out files, unshuffled."""
+    stream = SequenceStream(files, tokenizer, max_length, buffer_size=1, seed=0)
+    out: list[list[int]] = []
+    for sequence in stream._sequences():
+        out.append(sequence)
+        if len(out) == count or stream.state.passes:
+            break
+    return out
+
+
+# -- model ------------------------------------------------------------------------------------
+def masked_lm_loss(model: BertForMaskedLM, input_ids: torch.Tensor, labels: torch.Tensor,
+                   attention_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:
+    """Cross-entropy over the masked positions only. ``BertForMaskedLM.forward`` projects every
+    position onto the vocabulary; with 15% of positions masked, projecting only those saves most
+    of the work of the output layer, the largest matrix product of a small encoder."""
+    hidden = model.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    masked = labels != -100
+    logits = model.cls(hidden[masked])
+    return torch.nn.functional.cross_entropy(logits.float(), labels[masked]), int(masked.sum())
+
+
+def flops_per_token(config: BertConfig, mlm_probability: float) -> float:
+    """Training FLOPs per input token (forward and backward, 3x the forward): the encoder's
+    matrix products, attention over the sequence, and the vocabulary projection of the masked
+    share of tokens."""
+    h, i, n = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    per_layer = 2 * (4 * h * h + 2 * h * i) + 2 * 2 * config.max_position_embeddings * h
+    head = 2 * (h * h + h * config.vocab_size) * mlm_probability
+    return 3 * (n * per_layer + head)
+
+
+def matmul_rate(seconds: float = 1.0, size: int = 1024) -> float:
+    """This machine's fp32 matrix-product rate in FLOP/s, measured now: the ceiling that a
+    tokens-per-second figure is read against."""
+    generator = torch.Generator().manual_seed(0)  # never the global one: a resumed run's masks depend on it
+    a, b = torch.randn(size, size, generator=generator), torch.randn(size, size, generator=generator)
+    a @ b  # warm-up
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        done += 1
+    return done * 2 * size ** 3 / (time.perf_counter() - start)
+
+
+class PretrainState:
+    """The loop's position and running figures; saved in every checkpoint."""
+
+    def __init__(self) -> None:
+        self.step = 0
+        self.tokens = 0
+        self.seconds = 0.0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The loop position, for ``accelerate``'s checkpoint."""
+        return dict(self.__dict__)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the loop position from a checkpoint."""
+        self.__dict__.update(state)
+
+
+class Pretrainer:
+    """One pretraining run: tokenizer (trained once and kept in the output folder), then the
+    masked-LM loop, checkpoints, the held-out perplexity and the final folder."""
+
+    def __init__(self, config: PretrainConfig):
+        self.config = config
+        self.output = Path(config.output_dir)
+        self.accelerator = Accelerator(mixed_precision=config.mixed_precision)
+        self.state = PretrainState()
+        self.stream_state = StreamState()
+
+    def run(self, resume: bool = False) -> dict[str, Any]:
+        """Pretrain, holding a lock on the output folder (a second run into it fails at once)."""
+        self.output.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(self.output, "pretraining --output folder"):
+            return self._run(resume)
+
+    def _latest_checkpoint(self) -> Path | None:
+        folder = self.output / CHECKPOINTS
+        done = sorted(p for p in folder.glob("step-*") if (p / "DONE").exists()) if folder.exists() else []
+        return done[-1] if done else None
+
+    def _tokenizer(self, resume: bool) -> PreTrainedTokenizerFast:
+        folder = self.output / TOKENIZER
+        if resume and (folder / "tokenizer.json").exists():
+            return PreTrainedTokenizerFast.from_pretrained(folder)
+        started = time.time()
+        if self.config.tokenizer:
+            tokenizer = PreTrainedTokenizerFast.from_pretrained(self.config.tokenizer)
+        else:  # tokenizers' trainer breaks ties by hash order: two trainings may differ in a few tokens
+            tokenizer = train_tokenizer(self.config.text_files, self.config.vocab_size, self.config.min_frequency)
+        tokenizer.model_max_length = self.config.max_length
+        tmp = folder.with_name(f".{folder.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tokenizer.save_pretrained(tmp)
+        install_folder(tmp, folder)
+        self.accelerator.print(f"tokenizer: {len(tokenizer)} WordPiece tokens ({self.config.tokenizer or f'learnt in {time.time() - started:.0f} s'})")
+        return tokenizer
+
+    def _run(self, resume: bool) -> dict[str, Any]:
+        cfg, acc = self.config, self.accelerator
+        if resume and self._latest_checkpoint() is None:
+            raise ConfigError(f"--resume: {self.output / CHECKPOINTS} holds no complete checkpoint to resume from; "
+                              "run without --resume to start afresh")
+        if not resume:
+            shutil.rmtree(self.output / CHECKPOINTS, ignore_errors=True)
+        set_seed(cfg.seed)
+        tokenizer = self._tokenizer(resume)
+        encoder_config = BertConfig(vocab_size=len(tokenizer), hidden_size=cfg.hidden_size,
+                                    num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
+                                    intermediate_size=cfg.intermediate_size, max_position_embeddings=cfg.max_length,
+                                    pad_token_id=tokenizer.pad_token_id)
+        model = BertForMaskedLM(encoder_config)
+        decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+        no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+        optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                                       {"params": no_decay, "weight_decay": 0.0}],
+                                      lr=cfg.learning_rate, betas=(0.9, 0.98), eps=1e-6)
+        scheduler = get_scheduler("linear", optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.max_steps)
+        model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
+        acc.register_for_checkpointing(self.state, self.stream_state)
+        checkpoint = self._latest_checkpoint() if resume else None
+        if checkpoint is not None:
+            acc.load_state(str(checkpoint))
+            acc.print(f"Resuming from {checkpoint} (step {self.state.step})")
+        collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.mlm_probability)
+        stream = iter(SequenceStream(cfg.text_files, tokenizer, cfg.max_length, cfg.shuffle_buffer, cfg.seed,
+                                     self.stream_state))
+        per_token = flops_per_token(encoder_config, cfg.mlm_probability)
+        peak = matmul_rate()
+        acc.print(f"encoder: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters, "
+                  f"{per_token / 1e6:.0f} MFLOP per training token; this machine's matmul rate {peak / 1e9:.0f} GFLOP/s")
+        progress = tqdm(total=cfg.max_steps, initial=self.state.step, desc="Pretraining", dynamic_ncols=True,
+                        disable=not acc.is_local_main_process)
+        model.train()
+        while self.state.step < cfg.max_steps:
+            started = time.perf_counter()
+            # each process takes its own share of every global batch, so the stream advances alike on all
+            sequences = [next(stream) for _ in range(cfg.batch_size * acc.num_processes)][acc.process_index::acc.num_processes]
+            batch = collator([{"input_ids": s} for s in sequences])
+            loss, _ = masked_lm_loss(acc.unwrap_model(model) if acc.num_processes == 1 else model.module,
+                                     batch["input_ids"].to(acc.device), batch["labels"].to(acc.device))
+            acc.backward(loss)
+            acc.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            tokens = sum(len(s) for s in sequences) * acc.num_processes
+            elapsed = time.perf_counter() - started
+            self.state.step += 1
+            self.state.tokens += tokens
+            self.state.seconds += elapsed
+            rate = tokens / elapsed
+            progress.update(1)
+            progress.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}",
+                                 matmul=f"{100 * rate * per_token / acc.num_processes / peak:.0f}%")
+            if self.state.step % cfg.checkpoint_every == 0 or self.state.step == cfg.max_steps:
+                self._save_checkpoint()
+        progress.close()
+        return self._finish(acc.unwrap_model(model), tokenizer, per_token, peak)
+
+    def _save_checkpoint(self) -> None:
+        """``save_state`` into a temporary folder, marked DONE and renamed when complete, so a
+        kill during saving leaves the previous checkpoint as the one to resume from."""
+        acc = self.accelerator
+        folder = self.output / CHECKPOINTS
+        tmp, target = folder / "_", folder / f"step-{self.state.step:09d}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        acc.wait_for_everyone()
+        acc.save_state(str(tmp))
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            (tmp / "DONE").write_text("ok")
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp, target)
+            done = sorted(p for p in folder.glob("step-*") if p != target)
+            for old in done[: max(0, len(done) + 1 - self.config.keep_checkpoints)]:
+                shutil.rmtree(old, ignore_errors=True)
+        acc.wait_for_everyone()
+
+    @torch.no_grad()
+    def perplexity(self, model: BertForMaskedLM, tokenizer: PreTrainedTokenizerFast) -> float | None:
+        """exp of the mean masked-token loss on the held-out files, with masks drawn from a
+        fixed seed so two models are compared on the same positions."""
+        if not self.config.heldout_files:
+            return None
+        sequences = heldout_sequences(self.config.heldout_files, tokenizer, self.config.max_length,
+                                      self.config.heldout_sequences)
+        collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=self.config.mlm_probability)
+        was_training, total, count = model.training, 0.0, 0
+        model.eval()
+        rng_state = torch.get_rng_state()
+        torch.manual_seed(1234)
+        for start in range(0, len(sequences), self.config.batch_size):
+            batch = collator([{"input_ids": s} for s in sequences[start:start + self.config.batch_size]])
+            loss, masked = masked_lm_loss(model, batch["input_ids"].to(self.accelerator.device),
+                                          batch["labels"].to(self.accelerator.device))
+            total, count = total + loss.item() * masked, count + masked
+        torch.set_rng_state(rng_state)
+        model.train(was_training)
+        return math.exp(total / max(count, 1))
+
+    def _finish(self, model: BertForMaskedLM, tokenizer: PreTrainedTokenizerFast, per_token: float,
+                peak: float) -> dict[str, Any]:
+        """Held-out perplexity, then the encoder folder written atomically (``OUTPUT/encoder``)."""
+        acc, cfg = self.accelerator, self.config
+        result = {"steps": self.state.step, "tokens": self.state.tokens,
+                  "train_seconds": round(self.state.seconds, 1),
+                  "tokens_per_second": round(self.state.tokens / max(self.state.seconds, 1e-9)),
+                  "matmul_share": round(self.state.tokens / max(self.state.seconds, 1e-9) * per_token
+                                        / acc.num_processes / peak, 3),
+                  "heldout_perplexity": self.perplexity(model, tokenizer),
+                  "passes": self.stream_state.passes, "config": asdict(cfg),
+                  "device": str(acc.device), "processes": acc.num_processes}
+        if not acc.is_main_process:
+            return result
+        target = self.output / "encoder"
+        tmp = target.with_name(".encoder.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        # a copy is cast, never the caller's model; the copy keeps the decoder tied to the embeddings
+        saved = copy.deepcopy(model).to(torch.float16) if cfg.save_dtype == "float16" else model
+        saved.save_pretrained(tmp, safe_serialization=True)
+        # fp16 on disk halves the folder; the config says float32 so AutoModel upcasts on loading,
+        # ready to fine-tune on a CPU
+        settings = json.loads((tmp / "config.json").read_text(encoding="utf-8"))
+        (tmp / "config.json").write_text(json.dumps({**settings, "dtype": "float32"}, indent=2) + "\n", encoding="utf-8")
+        tokenizer.save_pretrained(tmp)
+        (tmp / PRETRAINING_FILE).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        install_folder(tmp, target)
+        acc.print(f"held-out perplexity {result['heldout_perplexity']}; encoder saved to {target}")
+        return result
