@@ -9,21 +9,12 @@ Urdu (letters Arabic does not use, ``پ چ ژ گ ک ی ٹ ڈ ڑ ں ے``, or Pers
 """
 from __future__ import annotations
 
-from .text import split_words
+from .text import is_arabic_script, is_latin, split_words
 
 #: letters of Persian and Urdu that Arabic does not use (ی U+06CC and ک U+06A9, not ي and ك)
 PERSIAN_URDU_LETTERS = frozenset("پچژگکیٹڈڑںےۀۓە")
 #: frequent Persian words, not Arabic words, written without those letters
 PERSIAN_WORDS = frozenset({"را", "است", "از", "در", "هم", "شد"})
-
-
-def _is_arabic_script(ch: str) -> bool:
-    return ("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\u08a0" <= ch <= "\u08ff"
-            or "\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff")
-
-
-def _is_latin(ch: str) -> bool:
-    return ch.isascii() or "\u00c0" <= ch <= "\u024f"
 
 
 def not_arabic_reason(text: str) -> str | None:
@@ -33,10 +24,10 @@ def not_arabic_reason(text: str) -> str | None:
         letters = [ch for ch in word.text if ch.isalpha()]
         if not letters:
             continue
-        if any(_is_arabic_script(ch) for ch in letters):
+        if any(is_arabic_script(ch) for ch in letters):
             arabic += 1
             persian += any(ch in PERSIAN_URDU_LETTERS for ch in letters) or word.text in PERSIAN_WORDS
-        elif all(_is_latin(ch) for ch in letters):
+        elif all(is_latin(ch) for ch in letters):
             latin += 1
         else:
             other += 1

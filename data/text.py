@@ -34,6 +34,31 @@ def _continues_word(text: str, j: int) -> bool:
     return ch in _NUMBER_JOINERS and j + 1 < len(text) and text[j - 1].isdigit() and text[j + 1].isdigit()
 
 
+def is_arabic_script(ch: str) -> bool:
+    """Whether a character is in one of the Unicode blocks of the Arabic script."""
+    return ("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\u08a0" <= ch <= "\u08ff"
+            or "\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff")
+
+
+def is_latin(ch: str) -> bool:
+    """Whether a character is ASCII or a Latin letter with an accent (Latin-1 to Latin Extended-B)."""
+    return ch.isascii() or "\u00c0" <= ch <= "\u024f"
+
+
+def is_latin_word(word: str) -> bool:
+    """Whether a word has letters and all of them are Latin (``Reuters``, ``iPhone``, ``COVID-19``'s
+    ``COVID``): an English term quoted in Arabic text, which the guidelines never make a span."""
+    letters = [ch for ch in word if ch.isalpha()]
+    return bool(letters) and all(is_latin(ch) for ch in letters)
+
+
+def is_latin_run(words: Sequence[str]) -> bool:
+    """Whether the words with letters among ``words`` are all Latin-script (and there are some):
+    an English gloss in brackets or a quoted term, which the guidelines never make a span."""
+    lettered = [w for w in words if any(ch.isalpha() for ch in w)]
+    return bool(lettered) and all(is_latin_word(w) for w in lettered)
+
+
 def _is_regional_indicator(ch: str) -> bool:
     return "\U0001F1E6" <= ch <= "\U0001F1FF"
 
@@ -85,7 +110,10 @@ def split_words(text: str) -> list[Word]:
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
-        if _is_space(ch):
+        # a zero-width joiner that starts a token stands at a word's edge (inside a Persian word or
+        # an emoji sequence it is taken with the characters before it): like a bidi mark, it
+        # belongs to no word, so no word and no span starts or ends with it
+        if _is_space(ch) or ch in _ZERO_WIDTH_JOINERS:
             i += 1
             continue
         if i in web:  # a URL, e-mail address or @mention is one word
@@ -111,7 +139,9 @@ def split_words(text: str) -> list[Word]:
 def span_pieces(words: Sequence[Word], start: int, end: int) -> list[tuple[int, int]]:
     """The word range ``[start, end)`` made fit to be a span: cut at URLs, e-mail addresses and
     @mentions (never inside a name), with words that hold no letter or digit (punctuation,
-    symbols, emoji, a lone ZWNJ) trimmed from each piece's edges; pieces left empty vanish."""
+    symbols, emoji) trimmed from each piece's edges; pieces left empty vanish, and so do pieces
+    made only of Latin-script words (an English gloss in brackets, a quoted term: the guidelines'
+    decision), while a name that mixes scripts (``CNN بالعربية``) stays whole."""
     pieces, a = [], start
     for k in range(start, end + 1):
         if k == end or is_web_token(words[k].text):
@@ -120,7 +150,7 @@ def span_pieces(words: Sequence[Word], start: int, end: int) -> list[tuple[int, 
                 lo += 1
             while hi > lo and not has_word_char(words[hi - 1].text):
                 hi -= 1
-            if lo < hi:
+            if lo < hi and not is_latin_run([w.text for w in words[lo:hi]]):
                 pieces.append((lo, hi))
             a = k + 1
     return pieces

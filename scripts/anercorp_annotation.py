@@ -338,7 +338,7 @@ def block_text(b: Block, sentence: list[tuple[str, str]]) -> str:
 def build_records(blocks: dict[int, Block], sentences: list[list[tuple[str, str]]]):
     """Native records: text is the tokens joined by single spaces; spans trim edge punctuation."""
     from arabic_ie.data.records import Event, Record, Span
-    from arabic_ie.data.text import is_word_char
+    from arabic_ie.data.text import is_latin_run, is_word_char
 
     records = []
     for i, sentence in enumerate(sentences):
@@ -359,9 +359,14 @@ def build_records(blocks: dict[int, Block], sentences: list[list[tuple[str, str]
                 end -= 1
             return Span(start, end, label)
 
+        def named(a: int, c: int) -> bool:
+            """Not an English gloss or term: spans made only of Latin-script words are left out
+            (the guidelines' decision; the tagger never predicts them)."""
+            return not is_latin_run(tokens[a:c + 1])
+
         b = blocks[i]
-        events = [Event(et, span(*tr), [span(a, c, r) for r, a, c in args]) for tr, et, args in b.events]
-        records.append(Record(f"anercorp-{i:04d}", text, sorted((span(a, c, t) for a, c, t in b.entities),
+        events = [Event(et, span(*tr), [span(a, c, r) for r, a, c in args if named(a, c)]) for tr, et, args in b.events]
+        records.append(Record(f"anercorp-{i:04d}", text, sorted((span(a, c, t) for a, c, t in b.entities if named(a, c)),
                                                                key=lambda s: s.start), events))
     return records
 

@@ -76,3 +76,14 @@ def test_the_shipped_files_are_built_from_the_annotation_files(shared_data, tmp_
                    capture_output=True)
     for split in SPLITS:
         assert (tmp_path / f"{split}.jsonl").read_bytes() == (CORPUS / f"{split}.jsonl").read_bytes(), split
+
+
+def test_no_gold_span_of_a_shipped_corpus_is_only_latin_script(corpus, sample_records):
+    """The guidelines' decision on English glosses: the corpora follow the rule the tagger applies."""
+    from arabic_ie.data.text import is_latin_run, split_words
+
+    records = [r for split in corpus.values() for r in split] + [r for s in sample_records.values() for r in s]
+    spans = [(r, s) for r in records for s in [*r.entities, *(a for e in r.events or [] for a in e.arguments)]]
+    latin = [r.text[s.start:s.end] for r, s in spans if is_latin_run([w.text for w in split_words(r.text[s.start:s.end])])]
+    assert latin == []
+    assert any("CNN" in r.text[s.start:s.end] for r, s in spans)  # a name that mixes scripts is kept

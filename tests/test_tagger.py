@@ -201,3 +201,20 @@ def test_int8_on_a_machine_with_a_gpu_runs_on_the_cpu_and_is_not_saved(tiny_mode
     assert tagger.predict(NEWS[0]).text == NEWS[0]
     with pytest.raises(ValueError, match="a quantized tagger cannot be saved"):
         tagger.save_pretrained(tmp_path / "q")
+
+
+GLOSSES = ("ألبرت أينشتاين ( Albert Einstein ) عاش في زيورخ Zürich عام 1895 ، "
+           "بحسب تقديرات صندوق النقد الدولي (IMF) وشبكة CNN بالعربية .")
+
+
+def test_english_glosses_in_brackets_get_no_span_and_mixed_names_stay(tagger, monkeypatch):
+    """Real sentences of the kind Wikipedia and ANERcorp hold: an Arabic name, then its English
+    form in brackets. Even a model that tags every run of words gives no span on the Latin words."""
+    words = [w.text for w in split_words(GLOSSES)]
+    runs = [(0, 2), (2, 6), (8, 9), (9, 10), (15, 18), (18, 21), (21, 24)]  # by word index
+
+    monkeypatch.setattr(tagger, "_entities", lambda probs: [(a, b, "PER", 0.9) for a, b in runs])
+    record = tagger.predict(GLOSSES, split_sentences=False)
+    found = [GLOSSES[e.start:e.end] for e in record.entities]
+    assert words[2:6] == ["(", "Albert", "Einstein", ")"] and words[9] == "Zürich" and words[18:21] == ["(", "IMF", ")"]
+    assert found == ["ألبرت أينشتاين", "زيورخ", "صندوق النقد الدولي", "وشبكة CNN بالعربية"]

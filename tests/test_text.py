@@ -119,3 +119,25 @@ def test_dotted_abbreviations_do_not_end_a_sentence():
                  "وصل م. الصفدي إلى عمان"):
         assert split_sentences(text) == [(0, len(text))], text
     assert len(split_sentences("وصل الوفد. ثم عاد")) == 2
+
+
+def test_a_zero_width_joiner_at_a_word_edge_belongs_to_no_word():
+    """ZWJ/ZWNJ typed before or after a word (pasted text, bidi-aware editors) never splits the
+    word or starts a span; inside a Persian word and an emoji sequence they stay."""
+    text = "قال \u200dمحمد\u200c في 👨\u200d👩\u200d👧 می\u200cخواهم"
+    assert [w.text for w in split_words(text)] == ["قال", "محمد", "في", "👨\u200d👩\u200d👧", "می\u200cخواهم"]
+    assert text[split_words(text)[1].start] == "م"
+
+
+def test_spans_made_only_of_latin_words_vanish_and_mixed_names_stay_whole():
+    from arabic_ie.data.text import span_pieces
+
+    def pieces(text: str) -> list[str]:
+        words = split_words(text)
+        return [text[words[a].start:words[b - 1].end] for a, b in span_pieces(words, 0, len(words))]
+
+    assert pieces("( Albert Einstein )") == []
+    assert pieces("COVID-19") == []
+    assert pieces("CNN بالعربية") == ["CNN بالعربية"]
+    assert pieces("شبكة XM الإذاعية") == ["شبكة XM الإذاعية"]
+    assert pieces("29 نوفمبر 2024") == ["29 نوفمبر 2024"] and pieces("2024") == ["2024"]
