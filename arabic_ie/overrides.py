@@ -30,12 +30,17 @@ def split_overrides(argv: Sequence[str], known: Sequence[str]) -> tuple[list[str
     overrides: list[str] = []
     after_option = False
     for word in argv:
-        match = None if after_option else OVERRIDE.match(word)
-        after_option = word in SINGLE_VALUE_OPTIONS
-        if match:
+        value_of_option, after_option = after_option, word in SINGLE_VALUE_OPTIONS
+        match = None if value_of_option else OVERRIDE.match(word)
+        if value_of_option:  # `--output DIR` after a setting: DIR is the option's value, not a file
+            rest.append(word)
+        elif match:
             key = match.group(1).replace("-", "_")
             if key not in known:
-                raise OverrideError(f"unknown setting {key!r} in {word!r}; known: {', '.join(sorted(known))}")
+                from arabic_ie.training.config import nearest
+
+                raise OverrideError(f"unknown setting {key!r} in {word!r}{nearest(key, known)}; "
+                                    f"known: {', '.join(sorted(known))}")
             overrides.append(word)
         elif overrides and not word.startswith("-"):
             raise OverrideError(f"{word!r} follows the setting {overrides[-1]!r}: put key=value settings "

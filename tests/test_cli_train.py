@@ -49,6 +49,13 @@ def test_unknown_or_interleaved_settings_fail_before_any_work(captured, capsys):
     assert captured == []
 
 
+def test_an_option_may_follow_a_setting(captured):
+    """`train --config C epochs=1 --output DIR`: DIR is --output's value, not a file after a setting."""
+    train = str(SAMPLE / "train.jsonl")
+    assert cli.main(["train", "--model", "tiny", "--train", train, "epochs=1", "--output", "runs/x"]) == 0
+    assert captured[-1].output_dir == "runs/x" and captured[-1].epochs == 1
+
+
 def test_split_overrides():
     from arabic_ie.overrides import OverrideError, split_overrides
 

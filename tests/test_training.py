@@ -126,7 +126,7 @@ def test_bad_configs_give_clear_errors(tmp_path, handful):
     path, _ = handful
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: tiny\ntrain_files: [x.jsonl]\nlearning_rat: 0.1\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"bad.yaml: unknown option\(s\) learning_rat"):
+    with pytest.raises(ConfigError, match=r"bad.yaml: unknown option\(s\) 'learning_rat' \(did you mean 'learning_rate'\?\)"):
         TrainConfig.from_yaml(bad)
     with pytest.raises(ConfigError, match="metric_for_best must be one of"):
         TrainConfig.from_yaml(None, ["metric_for_best=accuracy"], train_files=["x"])
@@ -142,6 +142,62 @@ def test_bad_configs_give_clear_errors(tmp_path, handful):
         TrainConfig.from_yaml(None, ["word_attributes=true"], train_files=["x"])
     with pytest.raises(ConfigError, match="neighbour_features needs word_attributes"):
         TrainConfig.from_yaml(None, ["char_features=true", "neighbour_features=true"], train_files=["x"])
+
+
+@pytest.mark.parametrize("override, message", [
+    ("crf=None", "crf must be true or false, got 'None'"),
+    ("crf=maybe", "crf must be true or false, got 'maybe'"),
+    ("weight_decay=lots", "weight_decay must be a number, got 'lots'"),
+    ("epochs=true", "epochs must be a whole number, got True"),
+    ("max_steps=-5", "max_steps must be a positive integer, got -5"),
+    ("tiny={hidden_sise: 10}", "tiny: unknown setting 'hidden_sise' (did you mean 'hidden_size'?)"),
+    ("tiny={hidden_size: big}", "tiny.hidden_size must be a whole number, got 'big'"),
+    ("learnin_rate=0.1", "'learnin_rate' (did you mean 'learning_rate'?)"),
+])
+def test_every_setting_is_typed_and_a_misspelt_one_is_named(override, message):
+    with pytest.raises(ConfigError) as err:
+        TrainConfig.from_yaml(None, [override], train_files=["x"])
+    assert message in str(err.value)
+    with pytest.raises(ConfigError, match="crf cannot be combined with label_all_subwords"):
+        TrainConfig.from_yaml(None, ["crf=true", "label_all_subwords=true"], train_files=["x"])
+
+
+def test_yaml_1e_2_and_boolean_words_arrive_as_the_values_users_mean(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("train_files: x.jsonl\nlearning_rate: 1e-2\ncrf: yes\ntiny: {vocab_size: 3000}\n", encoding="utf-8")
+    config = TrainConfig.from_yaml(recipe)  # YAML 1.1 reads 1e-2 as a string
+    assert config.learning_rate == 0.01 and isinstance(config.learning_rate, float)
+    assert config.crf is True and config.tiny == {"vocab_size": 3000} and config.train_files == ["x.jsonl"]
+    for override in ("learning_rate=1e-2", "learning_rate=0.01"):
+        assert TrainConfig.from_yaml(recipe, [override]).learning_rate == 0.01
+
+
+def test_resume_without_a_checkpoint_refuses_and_trains_nothing(tmp_path, handful):
+    path, _ = handful
+    config = small_config(tmp_path, path, epochs=1)
+    with pytest.raises(ConfigError, match="holds no complete checkpoint to continue from"):
+        Trainer(config).train(resume=True)
+    assert not (tmp_path / "run" / "model").exists()
+
+
+def test_the_schedule_follows_the_steps_that_run(tmp_path, handful, monkeypatch):
+    """epochs=1 over a config with max_steps 1400: warm-up and decay fit the one epoch."""
+    import transformers
+
+    import arabic_ie.training.trainer as trainer_module
+
+    path, _ = handful
+    seen = {}
+    real = transformers.get_scheduler
+
+    def spy(name, optimizer, num_warmup_steps, num_training_steps):
+        seen.update(warmup=num_warmup_steps, total=num_training_steps)
+        return real(name, optimizer, num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps)
+
+    monkeypatch.setattr(trainer_module, "get_scheduler", spy)
+    result = Trainer(small_config(tmp_path, path, epochs=1, max_steps=1400, warmup_ratio=0.1)).train()
+    assert seen["total"] == result["steps"] == 3  # six sentences, batches of two
+    assert seen["warmup"] == 0
 
 
 def test_unknown_labels_in_dev_are_a_clear_error(tmp_path, handful):

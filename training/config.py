@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
@@ -16,6 +19,62 @@ MODEL_SETTINGS = ("loss_weights", "char_features", "char_to_output", "crf", "wor
 
 class ConfigError(ValueError):
     """A bad training config: the message names the file or option and the problem."""
+
+
+def nearest(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for a misspelt name, or nothing when no known name is close."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def typed_value(name: str, value: Any, hint: Any) -> Any:
+    """``value`` as the type ``hint`` says (YAML 1.1 reads ``1e-2`` as a string: it becomes the
+    number users mean), or :class:`ConfigError` naming the setting, the type and the value."""
+    args = typing.get_args(hint)
+    if type(None) in args:  # X | None
+        if value is None:
+            return None
+        hint = next(a for a in args if a is not type(None))
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:
+            return BOOLEAN_WORDS[value.strip().lower()]
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+            return int(value)
+        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{name} must be text, got {value!r}")
+    if origin is list:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise ConfigError(f"{name} must be a list, got {value!r}")
+        return [typed_value(name, v, args[0]) for v in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name} must be a mapping of name: value, got {value!r}")
+        return {str(k): typed_value(f"{name}.{k}", v, args[1]) for k, v in value.items()}
+    return value
 
 
 @dataclass
@@ -50,7 +109,7 @@ class TrainConfig:
     keep_checkpoints: int = 1
     mixed_precision: str = "no"  # no | fp16 | bf16
     report_to: list[str] = field(default_factory=list)  # accelerate trackers, e.g. ["tensorboard"]
-    tiny: dict[str, float] = field(default_factory=dict)  # TinyConfig overrides for model "tiny"
+    tiny: dict[str, Any] = field(default_factory=dict)  # TinyConfig overrides for model "tiny" (typed there)
     char_features: bool = False  # character CNN over each word, added to its subword embeddings
     char_to_output: bool = False  # the character vector is also added to the encoder's output states
     crf: bool = False  # linear-chain CRF layers over the entity and trigger heads
@@ -62,6 +121,9 @@ class TrainConfig:
     conll_scheme: str = "BIO"
 
     def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, typed_value(f.name, getattr(self, f.name), hints[f.name]))
         self.validate()
 
     def validate(self) -> None:
@@ -72,6 +134,14 @@ class TrainConfig:
                 raise ConfigError(message)
 
         need(bool(self.train_files), "train_files: at least one training file is needed")
+        need(self.max_steps is None or self.max_steps > 0, f"max_steps must be a positive integer, got {self.max_steps!r}")
+        from arabic_ie.model.tiny import TinyConfig
+
+        tiny_types = typing.get_type_hints(TinyConfig)
+        for key, value in self.tiny.items():
+            need(key in tiny_types, f"tiny: unknown setting {key!r}{nearest(key, tiny_types)}; "
+                                    f"known: {', '.join(tiny_types)}")
+            self.tiny[key] = typed_value(f"tiny.{key}", value, tiny_types[key])
         for name in ("epochs", "batch_size", "eval_batch_size", "gradient_accumulation_steps", "max_length"):
             need(isinstance(getattr(self, name), int) and getattr(self, name) > 0, f"{name} must be a positive integer, got {getattr(self, name)!r}")
         for name in ("learning_rate", "head_learning_rate"):
@@ -85,6 +155,8 @@ class TrainConfig:
         need(0 <= self.word_dropout < 1, f"word_dropout must be in [0, 1), got {self.word_dropout}")
         need(isinstance(self.lstm_layers, int) and self.lstm_layers >= 0,
              f"lstm_layers must be a whole number >= 0, got {self.lstm_layers!r}")
+        need(not (self.crf and self.label_all_subwords),
+             "crf cannot be combined with label_all_subwords: the CRF reads one tag per word (its first piece)")
         need(not self.word_attributes or self.char_features,
              "word_attributes needs char_features: the form hashes ride in each word's character row")
         need(not self.neighbour_features or self.word_attributes,
@@ -114,10 +186,8 @@ class TrainConfig:
         unknown = sorted(set(settings) - known)
         if unknown:
             where = f"{path}: " if path else ""
-            raise ConfigError(f"{where}unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        for key in ("train_files", "dev_files", "test_files", "report_to"):
-            if isinstance(settings.get(key), str):
-                settings[key] = [settings[key]]
+            raise ConfigError(f"{where}unknown option(s) " + ", ".join(f"{k!r}{nearest(k, known)}" for k in unknown)
+                              + f"; known: {', '.join(sorted(known))}")
         try:
             return cls(**settings)
         except ConfigError as err:

@@ -189,6 +189,10 @@ class Trainer:
         cfg, acc = self.config, self.accelerator
         set_seed(cfg.seed)
         started = time.time()
+        if resume and self._latest_checkpoint() is None:
+            raise ConfigError(f"--resume: {self.output / CHECKPOINTS} holds no complete checkpoint to continue from "
+                              "(a mistyped --output, or a run killed before its first checkpoint); "
+                              "run without --resume to start afresh")
         if not resume and acc.is_main_process:  # a fresh run: forget an earlier run's checkpoints
             shutil.rmtree(self.output / CHECKPOINTS, ignore_errors=True)
         # every input file is read (and so checked) now: a bad test file must not surface only
@@ -214,7 +218,9 @@ class Trainer:
                             collate_fn=lambda b: collate_features(b, tokenizer.pad_token_id))
         optimizer = self._optimizer(model)
         steps_per_epoch = math.ceil(len(sampler) / cfg.gradient_accumulation_steps)
-        total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
+        # the schedule follows the steps that will run: epochs=1 over a max_steps of 1400 must
+        # still warm up and decay within its one epoch
+        total_steps = min(steps_per_epoch * cfg.epochs, cfg.max_steps or steps_per_epoch * cfg.epochs)
         scheduler = get_scheduler("linear", optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
                                   num_training_steps=total_steps)
         model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
