@@ -89,8 +89,9 @@ def cmd_select(args: argparse.Namespace) -> int:
                                         "strategy": config.strategy})
              for c, p in zip(chosen, predicted)]
     write_tasks(tasks, args.output)
-    for c in chosen[:10]:
-        print(f"{c.rank:>4}  {c.uncertainty:.4f}  {c.record.id}  {c.record.text[:60]}", file=sys.stderr)
+    print(f"rank  {config.strategy:<8}  sentence", file=sys.stderr)  # why each pick was chosen: its score
+    for c in chosen:
+        print(f"{c.rank:>4}  {c.uncertainty:<8.4f}  {c.record.id}  {c.record.text[:60]}", file=sys.stderr)
     print(f"selected {len(chosen)} of {len(sentences)} pool sentences by {config.strategy} -> {args.output}",
           file=sys.stderr)
     return 0

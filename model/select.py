@@ -15,17 +15,17 @@ Ties break on pool order, so a given model and pool always give the same selecti
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from arabic_ie.model.collate import collate_features
 from arabic_ie.data.records import Record
-from arabic_ie.data.text import normalize_word, split_sentences, split_words
+from arabic_ie.data.text import is_arabic_script, normalize_word, split_sentences, split_words
 
-from .tagger import JointTagger, _owner_windows
+from .tagger import JointTagger, owner_windows
 
 STRATEGIES = ("entropy", "margin")
 
@@ -68,14 +68,26 @@ def word_uncertainty(probs: np.ndarray, strategy: str) -> np.ndarray:
     raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
 
 
-def pool_sentences(records: Sequence[Record]) -> list[Record]:
+#: a pool sentence with fewer Arabic words ("." or "500 ." left by the splitter, a link, a line of
+#: hashtags) teaches an annotator nothing, yet is one of the least certain: never offered
+MIN_ARABIC_WORDS = 3
+HASHTAG = re.compile(r"#[\w_]+")
+
+
+def arabic_word_count(text: str) -> int:
+    """Words with Arabic-script letters, outside hashtags."""
+    return sum(any(is_arabic_script(ch) for ch in w.text) for w in split_words(HASHTAG.sub(" ", text)))
+
+
+def pool_sentences(records: Sequence[Record], min_arabic_words: int = MIN_ARABIC_WORDS) -> list[Record]:
     """Every sentence of the pool's documents as a record of its own (id ``DOC-sN``, the document
-    and the sentence's character offset in ``metadata``); empty sentences are dropped."""
+    and the sentence's character offset in ``metadata``); sentences with fewer than
+    ``min_arabic_words`` Arabic words (bare punctuation, numbers, links, hashtags) are left out."""
     out = []
     for record in records:
         for n, (a, b) in enumerate(split_sentences(record.text), 1):
             text = record.text[a:b]
-            if split_words(text):
+            if arabic_word_count(text) >= min_arabic_words:
                 out.append(Record(f"{record.id}-s{n}", text, [], [],
                                   {**record.metadata, "document": record.id, "offset": a}))
     return out
@@ -85,25 +97,20 @@ def pool_sentences(records: Sequence[Record]) -> list[Record]:
 def sentence_uncertainties(tagger: JointTagger, sentences: Sequence[Record], strategy: str = "entropy",
                            batch_size: int = 32) -> list[float]:
     """The uncertainty of each sentence (see the module docstring), from one encoder pass."""
-    units = tagger._units(sentences, split=False)
+    units = tagger.units(sentences, split=False)
     flat = [(u, k) for u, unit in enumerate(units) for k in range(len(unit.windows))]
     per_window: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
     for i in range(0, len(flat), batch_size):
         chunk = flat[i:i + batch_size]
         windows = [units[u].windows[k] for u, k in chunk]
-        batch = collate_features([{"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids)}
-                                  for w in windows], tagger.tokenizer.pad_token_id, pad_to_multiple_of=8)
-        batch = {key: value.to(tagger.device) for key, value in batch.items()}
-        hidden = tagger.model.encode(batch["input_ids"], batch["attention_mask"])
-        entity = tagger.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
-        trigger = tagger.model.trigger_head(hidden).float().softmax(-1).cpu().numpy()
+        scored = tagger.score_windows(windows)
         for row, (key, window) in enumerate(zip(chunk, windows)):
             firsts = [t for t, first in enumerate(window.first_piece) if first]
-            per_window[key] = (word_uncertainty(entity[row, firsts], strategy),
-                               word_uncertainty(trigger[row, firsts], strategy))
+            per_window[key] = (word_uncertainty(scored.entity_probs[row, firsts], strategy),
+                               word_uncertainty(scored.trigger_probs[row, firsts], strategy))
     scores = [0.0] * len(sentences)
     for u, unit in enumerate(units):
-        owners = _owner_windows(unit.windows, len(unit.words))
+        owners = owner_windows(unit.windows, len(unit.words))
         heads = [np.array([per_window[(u, k)][h][w - unit.windows[k].word_start] for w, k in enumerate(owners)])
                  for h in (0, 1)]
         scores[unit.source] = float((heads[0].mean() + heads[1].mean()) / 2)

@@ -38,6 +38,16 @@ class _Unit:
 
 
 @dataclass
+class WindowScores:
+    """What :meth:`JointTagger.score_windows` reads off a batch of windows: the encoder's states
+    (for the argument head) and the entity and trigger label probabilities, per token."""
+
+    hidden: torch.Tensor  # (windows, tokens, hidden)
+    entity_probs: np.ndarray  # (windows, tokens, entity labels)
+    trigger_probs: np.ndarray  # (windows, tokens, trigger labels)
+
+
+@dataclass
 class _WindowResult:
     entity_probs: np.ndarray  # (words of the window, entity labels)
     events: list[tuple[int, int, str, float, list[tuple[int, int, str, float]]]]  # window-word offsets
@@ -56,7 +66,7 @@ def quantize_model(model: ArabicIEModel, scheme: str) -> ArabicIEModel:
         return torch.ao.quantization.quantize_dynamic(model.cpu(), {torch.nn.Linear}, dtype=torch.qint8)
 
 
-def _owner_windows(windows: Sequence[Window], n_words: int) -> list[int]:
+def owner_windows(windows: Sequence[Window], n_words: int) -> list[int]:
     """For each word, the window where it sits farthest from an edge (best context)."""
     owners = [0] * n_words
     best = [-1] * n_words
@@ -159,8 +169,10 @@ class JointTagger:
         return results[0] if single else results
 
     # -- internals -----------------------------------------------------------------------------
-    def _units(self, records: Sequence[Record], split: bool, tag_all_languages: bool = True,
-               skipped: dict[int, list[dict[str, Any]]] | None = None) -> list[_Unit]:
+    def units(self, records: Sequence[Record], split: bool, tag_all_languages: bool = True,
+              skipped: dict[int, list[dict[str, Any]]] | None = None) -> list[_Unit]:
+        """The sentences (or whole texts) of ``records`` to tag, with their words and model
+        windows; sentences the language filter skips are listed in ``skipped`` by input."""
         units = []
         for k, record in enumerate(records):
             if not isinstance(record.text, str):
@@ -183,7 +195,7 @@ class JointTagger:
     def _predict_records(self, records: Sequence[Record], batch_size: int, split: bool,
                          tag_all_languages: bool = False) -> list[Record]:
         skipped: dict[int, list[dict[str, Any]]] = {}
-        units = self._units(records, split, tag_all_languages, skipped)
+        units = self.units(records, split, tag_all_languages, skipped)
         flat = [(u, k) for u, unit in enumerate(units) for k in range(len(unit.windows))]
         flat.sort(key=lambda uk: len(units[uk[0]].windows[uk[1]].input_ids), reverse=True)
         results: dict[tuple[int, int], _WindowResult] = {}
@@ -200,7 +212,11 @@ class JointTagger:
         return out
 
     @torch.inference_mode()
-    def _run_windows(self, windows: Sequence[Window]) -> list[_WindowResult]:
+    def score_windows(self, windows: Sequence[Window]) -> WindowScores:
+        """The one scoring core: model inputs built from tokenised windows (ids, mask, and the
+        character rows for models with character features), run through the backend (torch or
+        ONNX Runtime), read as per-token label probabilities of the entity and trigger heads.
+        Prediction, uncertainty sampling and every other path that runs the model call this."""
         longest = max(len(w.input_ids) for w in windows)
         # a multiple of 8 is faster, but never longer than the encoder's positions allow
         multiple = 8 if -(-longest // 8) * 8 <= self.builder.config.max_length else 1
@@ -208,13 +224,16 @@ class JointTagger:
                                    "char_ids": w.char_ids} for w in windows], self.tokenizer.pad_token_id, pad_to_multiple_of=multiple)
         if self._onnx is not None:
             hidden, entity_probs, trigger_probs = self._onnx({k: v.numpy() for k, v in batch.items()})
-            hidden = torch.from_numpy(hidden)
-        else:
-            batch = {k: v.to(self.device) for k, v in batch.items()}
-            hidden = self.model.encode(batch["input_ids"], batch["attention_mask"], char_ids=batch.get("char_ids"))
-            entity_probs = self.model.entity_head(hidden).float().softmax(-1).cpu().numpy()
-            trigger_probs = self.model.trigger_head(hidden).float().softmax(-1).cpu().numpy()
+            return WindowScores(torch.from_numpy(hidden), entity_probs, trigger_probs)
+        batch = {k: v.to(self.device) for k, v in batch.items()}
+        hidden = self.model.encode(batch["input_ids"], batch["attention_mask"], char_ids=batch.get("char_ids"))
+        return WindowScores(hidden, self.model.entity_head(hidden).float().softmax(-1).cpu().numpy(),
+                            self.model.trigger_head(hidden).float().softmax(-1).cpu().numpy())
 
+    @torch.inference_mode()
+    def _run_windows(self, windows: Sequence[Window]) -> list[_WindowResult]:
+        scores = self.score_windows(windows)
+        hidden, entity_probs, trigger_probs = scores.hidden, scores.entity_probs, scores.trigger_probs
         per_window, pending = [], []  # pending: (window row, trigger token span, type id, argument list, firsts)
         for row, window in enumerate(windows):
             firsts = [t for t, f in enumerate(window.first_piece) if f]
@@ -253,7 +272,7 @@ class JointTagger:
         """Join a unit's windows (each word taken from the window where it has most context)
         and turn word spans into character spans of the original text."""
         words = unit.words
-        owners = _owner_windows(unit.windows, len(words))
+        owners = owner_windows(unit.windows, len(words))
         probs = np.stack([results[k].entity_probs[w - unit.windows[k].word_start] for w, k in enumerate(owners)])
 
         def char_spans(a: int, b: int, label: str, score: float) -> list[Span]:

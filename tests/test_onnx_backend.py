@@ -85,7 +85,7 @@ def test_export_writes_fused_graphs_next_to_the_model(exported):
 def torch_and_onnx(model_dir, texts, split):
     torch_tagger = JointTagger.from_pretrained(model_dir, device="cpu")
     onnx_tagger = JointTagger.from_pretrained(model_dir, backend="onnx")
-    assert len(torch_tagger._units([Record("long", texts[-1])], False)[0].windows) > 1  # windows are exercised
+    assert len(torch_tagger.units([Record("long", texts[-1])], False)[0].windows) > 1  # windows are exercised
     return (torch_tagger.predict(texts, batch_size=8, split_sentences=split),
             onnx_tagger.predict(texts, batch_size=8, split_sentences=split))
 

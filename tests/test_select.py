@@ -97,3 +97,56 @@ def test_select_command_writes_pre_annotated_tasks(tiny_model_dir, pool, tmp_pat
     assert all(t["predictions"][0]["model_version"] == str(tiny_model_dir) for t in tasks)
     records = list(read_corpus(out, source="predictions"))
     assert [r.text for r in records] == [t["data"]["text"] for t in tasks]
+
+
+def test_junk_sentences_are_never_offered(tiny_model_dir, tmp_path, capsys):
+    """Splitter leftovers, numbers, links and hashtag-only lines: fewer than three Arabic words."""
+    from arabic_ie.model.select import arabic_word_count
+
+    junk = [".", "500 .", "https://t.co/xYz12 .", "#غزة #فلسطين_حرة .", "نعم .", "Breaking news from Gaza today ."]
+    real = "وسيطرت فصائل المعارضة على مدينة سراقب أمس الجمعة."
+    pool_file, out = tmp_path / "pool.txt", tmp_path / "tasks.json"
+    pool_file.write_text("\n".join(junk + [real]) + "\n", encoding="utf-8")
+    assert [arabic_word_count(t) for t in junk] == [0, 0, 0, 0, 1, 0]
+    assert main(["select", "--model", str(tiny_model_dir), "--pool", str(pool_file), "--pool-format", "text",
+                 "-k", "10", "-o", str(out)]) == 0
+    tasks = json.loads(out.read_text(encoding="utf-8"))
+    assert [t["data"]["text"] for t in tasks] == [real]
+    err = capsys.readouterr().err
+    assert "entropy" in err and f"{tasks[0]['data']['uncertainty']:.4f}" in err  # each pick with its score
+
+
+def test_select_scores_with_the_same_network_as_predict_for_char_feature_models(sample_records):
+    """select once left out the character rows: for a recipe with char features it scored with
+    another network than predict. Both read the one scoring core now."""
+    import torch
+
+    from arabic_ie.data.features import FeatureConfig
+    from arabic_ie.data.schema import LabelSchema
+    from arabic_ie.model.build import build_model
+    from arabic_ie.model.select import sentence_uncertainties, word_uncertainty
+    from arabic_ie.model.tiny import TinyConfig
+
+    torch.manual_seed(0)
+    train = sample_records["train"]
+    model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=256, stride=8),
+                                   train, tiny=TinyConfig(vocab_size=800, hidden_size=32, num_hidden_layers=1,
+                                                          num_attention_heads=2, intermediate_size=64),
+                                   char_features=True, char_to_output=True)
+    with torch.no_grad():  # a char CNN that matters: without the rows the scores would differ
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.5)
+    tagger = JointTagger(model, tokenizer, "cpu")
+    sentences = [Record(r.id, r.text) for r in sample_records["dev"] if len(r.text) < 200][:4]
+    got = sentence_uncertainties(tagger, sentences)
+    for sentence, score in zip(sentences, got):
+        [unit] = tagger.units([sentence], split=False)
+        [window] = unit.windows
+        ids = torch.tensor([window.input_ids])
+        chars = torch.tensor([window.char_ids])
+        with torch.no_grad():
+            hidden = model.encode(ids, torch.ones_like(ids), char_ids=chars)
+            firsts = [t for t, f in enumerate(window.first_piece) if f]
+            heads = [word_uncertainty(head(hidden)[0, firsts].softmax(-1).numpy(), "entropy").mean()
+                     for head in (model.entity_head, model.trigger_head)]
+        assert score == pytest.approx((heads[0] + heads[1]) / 2, abs=1e-5)
