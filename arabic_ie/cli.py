@@ -147,10 +147,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_push(args: argparse.Namespace) -> int:
     """Upload a saved model folder with its card."""
-    from arabic_ie.model.hub import push_model
+    from arabic_ie.model.hub import push_files, push_model
 
+    if args.dry_run:
+        files = push_files(args.model)
+        print("\n".join(files))
+        print(f"would push {len(files)} files of {args.model} to {args.repo_id} (dry run: nothing sent)", file=sys.stderr)
+        return 0
     url = push_model(args.model, args.repo_id, private=args.private, revision=args.revision,
-                     commit_message=args.message)
+                     commit_message=args.message, token=args.token)
     print(f"pushed {args.model} to {url}")
     return 0
 
@@ -193,10 +198,10 @@ def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The main job: train tiny on the sample, evaluate, tag an article."""
+    """The main job: fine-tune the shipped encoder on ANERcorp-EE and the sample, evaluate, tag an article."""
     from arabic_ie.demo import run_demo
 
-    return run_demo(args.output, epochs=args.epochs)
+    return run_demo(args.output, epochs=args.epochs, model=args.model)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a joint model (YAML config + key=value overrides)")
     p.add_argument("--config", help="YAML file (see configs/)")
     p.add_argument("overrides", nargs="*", help="key=value settings that override the config")
-    p.add_argument("--model", help="base encoder: hub id, local folder, or 'tiny'")
+    p.add_argument("--model", help="base encoder: hub id, local folder, 'arwiki-small' (shipped, pretrained) or 'tiny' (from scratch)")
     p.add_argument("--train", nargs="+")
     p.add_argument("--dev", nargs="+")
     p.add_argument("--test", nargs="+")
@@ -276,15 +281,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--private", action="store_true")
     p.add_argument("--revision")
     p.add_argument("--message", default="Upload arabic-ie model")
+    p.add_argument("--token", help="a hub token with write access (default: HF_TOKEN, or the one `hf auth login` saved)")
+    p.add_argument("--dry-run", action="store_true", help="list the files that would be uploaded; send nothing")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("pretrain", help="pretrain a tokenizer and a small BERT encoder on plain Arabic text")
     add_pretrain_arguments(p)
     p.set_defaults(func=cmd_pretrain)
 
-    p = sub.add_parser("demo", help="the main job: train tiny on ANERcorp-EE and the sample, evaluate beside baselines, tag an article")
+    p = sub.add_parser("demo", help="the main job: fine-tune the shipped pretrained encoder on ANERcorp-EE and the "
+                                     "sample, evaluate beside baselines, tag an article")
     p.add_argument("--output", default="outputs/demo")
     p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--model", help="the encoder to fine-tune (default: the recipe's, arwiki-small); 'tiny' trains "
+                                   "from scratch")
     p.set_defaults(func=cmd_demo)
 
     from arabic_ie.cli_review import add_commands

@@ -6,8 +6,9 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from transformers import AutoTokenizer
 
@@ -327,29 +328,68 @@ def model_card_text(model_dir: str | Path, repo_id: str) -> str:
     return text.replace(REPO_ID_PLACEHOLDER, repo_id)
 
 
+class HubPushError(ValueError):
+    """A push the hub did not take: unreachable, or the token refused; the message says what to do."""
+
+
+@contextmanager
+def hub_errors(repo_id: str) -> Iterator[None]:
+    """One line for the two failures a first push meets: no hub, and no (or a wrong) token."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        yield
+    except HfHubHTTPError as err:
+        status = getattr(getattr(err, "response", None), "status_code", None)
+        if status in (401, 403):
+            raise HubPushError(f"the hub refused the token for {repo_id} (HTTP {status}): log in with "
+                               "`hf auth login`, set HF_TOKEN, or pass --token with a token that may write "
+                               "to that namespace") from None
+        raise HubPushError(f"the hub refused the push to {repo_id}: {str(err).splitlines()[0]}") from None
+    except Exception as err:  # httpx / OSError under huggingface_hub: no answer at all
+        if not (isinstance(err, OSError) or "Connect" in type(err).__name__ or _timed_out(err)):
+            raise
+        from huggingface_hub import constants
+
+        raise HubPushError(f"cannot reach the Hugging Face hub at {constants.ENDPOINT} "
+                           f"({type(err).__name__}): check the network or HF_ENDPOINT, then push again") from None
+
+
+def push_files(folder: str | Path) -> list[str]:
+    """The files :func:`push_model` uploads, as repo paths: the folder's files without hidden and
+    temporary ones, and a card (``README.md``) rendered for the repo."""
+    folder = Path(folder)
+    missing = check_model_folder(folder)
+    if missing:
+        raise ValueError(f"{folder} is not a complete arabic-ie model folder; missing: {'; '.join(missing)}")
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and _is_uploaded(p, folder) and p.name != "README.md")
+    return [*files, "README.md"]
+
+
 def push_model(model_dir: str | Path, repo_id: str, private: bool = False, revision: str | None = None,
                commit_message: str = "Upload arabic-ie model", token: str | None = None) -> str:
     """Upload a saved model folder, with its model card, to the hub repo ``repo_id`` (created if
     needed; ``revision`` is a branch, created from main if needed) in one commit. Hidden and
-    temporary files are left out. Returns the repo URL."""
-    from huggingface_hub import CommitOperationAdd, HfApi
+    temporary files are left out; an ``onnx/`` folder already in the repo is replaced by the
+    folder's own (or removed), so no graph of an older model outlives it. Returns the repo URL."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
     folder = Path(model_dir)
-    missing = check_model_folder(folder)
-    if missing:
-        raise ValueError(f"{folder} is not a complete arabic-ie model folder; missing: {'; '.join(missing)}")
     if repo_id.count("/") != 1 or repo_id.startswith((".", "/")):
         raise ValueError(f"repo id {repo_id!r} is not of the form ORG/NAME")
-
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and _is_uploaded(p, folder) and p.name != "README.md")
-    operations = [CommitOperationAdd(path.relative_to(folder).as_posix(), str(path)) for path in files]
+    files = push_files(folder)
+    operations: list[Any] = [CommitOperationAdd(path, str(folder / path)) for path in files if path != "README.md"]
     operations.append(CommitOperationAdd("README.md", model_card_text(folder, repo_id).encode("utf-8")))
-
     api = HfApi(token=token)
-    url = api.create_repo(repo_id, private=private, exist_ok=True)
-    if revision and revision != "main":
-        api.create_branch(repo_id, branch=revision, exist_ok=True)
-    api.create_commit(repo_id, operations, commit_message=commit_message, revision=revision)
+    bound_hub_waits()
+    with hub_errors(repo_id):
+        url = api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision and revision != "main":
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        stale = [p for p in api.list_repo_files(repo_id, revision=revision) if p.startswith("onnx/") and p not in files]
+        operations = [CommitOperationDelete(p) for p in stale] + operations
+        api.create_commit(repo_id, operations, commit_message=commit_message, revision=revision)
     return str(url)
 
 
@@ -369,9 +409,11 @@ def push_saved(model: ArabicIEModel, tokenizer: Any, repo_id: str, private: bool
         card = folder / "README.md"
         card.write_text(card.read_text(encoding="utf-8").replace(REPO_ID_PLACEHOLDER, repo_id), encoding="utf-8")
         api = HfApi(token=token)
-        url = api.create_repo(repo_id, private=private, exist_ok=True)
-        if revision and revision != "main":
-            api.create_branch(repo_id, branch=revision, exist_ok=True)
-        api.upload_folder(repo_id=repo_id, folder_path=folder, revision=revision, commit_message=commit_message,
-                          ignore_patterns=[".*", "*.tmp", "*.lock"])
+        bound_hub_waits()
+        with hub_errors(repo_id):
+            url = api.create_repo(repo_id, private=private, exist_ok=True)
+            if revision and revision != "main":
+                api.create_branch(repo_id, branch=revision, exist_ok=True)
+            api.upload_folder(repo_id=repo_id, folder_path=folder, revision=revision, commit_message=commit_message,
+                              ignore_patterns=[".*", "*.tmp", "*.lock"])
     return str(url)

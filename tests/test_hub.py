@@ -29,6 +29,7 @@ from arabic_ie.model.hub import ModelLoadError, push_model
 TEXTS = ["وسيطرت فصائل المعارضة على مدينة سراقب أمس الجمعة.",
          "التقى وزير الخارجية السعودي نظيره الأمريكي في الرياض."]
 SUBPROCESS_TIMEOUT = 120
+REFUSED_TOKEN = "hf_refused"  # the local hub answers 401 to it, as the hub does to a revoked token
 
 
 # -- a local hub ------------------------------------------------------------------------------
@@ -141,6 +142,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         with self.hub.lock:
             self.hub.requests.append(f"{self.command} {path}")
         try:
+            if self.headers.get("Authorization") == f"Bearer {REFUSED_TOKEN}":
+                raise _HubError(401, None, "Invalid credentials in Authorization header")
             status, headers, content = self._route(self.command, path.strip("/").split("/"))
         except _HubError as err:
             status, content = err.status, json.dumps({"error": err.message, **err.extra}).encode()
@@ -285,7 +288,16 @@ def run(step):
         elif step["op"] == "push":
             out = {"url": push_model(step["folder"], step["repo_id"], private=step.get("private", False),
                                      revision=step.get("revision"), commit_message="test push",
-                                     token="hf_local_test")}
+                                     token=step.get("token", "hf_local_test"))}
+        elif step["op"] == "cli":
+            import contextlib
+            import io
+
+            from arabic_ie.cli import main
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                code = main(step["argv"])
+            out = {"code": code, "stderr": err.getvalue()}
         else:
             tagger = JointTagger.from_pretrained(step["model"], revision=step.get("revision"), device="cpu")
             out = {"predictions": [r.to_dict() for r in tagger.predict(step["texts"])]}
@@ -335,6 +347,18 @@ def _push(folder: Path, repo_id: str, **kwargs: Any) -> dict[str, Any]:
     return {"op": "push", "folder": str(folder), "repo_id": repo_id, **kwargs}
 
 
+def _cli(argv: list[str]) -> dict[str, Any]:
+    return {"op": "cli", "argv": argv}
+
+
+def _with_onnx(folder: Path, target: Path) -> Path:
+    """A copy of the model folder with an onnx/ graph, as `arabic-ie export` leaves one."""
+    _copy_with_junk(folder, target)
+    (target / "onnx").mkdir()
+    (target / "onnx" / "model.onnx").write_bytes(b"an old graph")
+    return target
+
+
 def _run_named(steps: dict[str, dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, dict[str, Any]]:
     return dict(zip(steps, run_client(list(steps.values()), *args, **kwargs)))
 
@@ -374,10 +398,14 @@ def hub_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             "pulled_model": _predict("org/from-model"),
             "pulled": _predict("org/pushed"),
             "pulled_branch": _predict("org/pushed", revision="v1"),
+            "push_refused": _cli(["push", "--model", str(tiny_model_dir), "--repo-id", "org/refused", "--token", REFUSED_TOKEN]),
+            "push_onnx": _push(_with_onnx(tiny_model_dir, tmp / "with-onnx"), "org/onnx"),
+            "push_retrained": _push(tiny_model_dir, "org/onnx"),
         }, hub.endpoint, tmp / "hf-home", offline=False)
     finally:
         hub.stop()
-    down = _run_named({"cached": _predict("org/tiny"), "uncached": _predict("org/missing")},
+    down = _run_named({"cached": _predict("org/tiny"), "uncached": _predict("org/missing"),
+                       "push": _cli(["push", "--model", str(tiny_model_dir), "--repo-id", "org/down"])},
                       hub.endpoint, tmp / "hf-home", offline=False)
     offline = _run_named({"cached": _predict("org/tiny"), "pinned": _predict("org/tiny", revision=commit),
                           "uncached": _predict("org/never")}, hub.endpoint, tmp / "hf-home", offline=True)
@@ -552,3 +580,36 @@ def test_tagger_and_model_push_to_hub_upload_what_save_pretrained_writes(hub_run
         assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "README.md"} <= set(files)
         card = files["README.md"].decode()
         assert f'JointTagger.from_pretrained("{repo_id}")' in card and "library_name: arabic-ie" in card
+
+
+# -- first contact: errors of a push, dry run, stale graphs ------------------------------------
+def test_a_refused_token_is_one_line_saying_how_to_log_in(hub_run: HubRun) -> None:
+    result = _ok(hub_run.online["push_refused"])
+    assert result["code"] == 2
+    [line] = result["stderr"].strip().splitlines()
+    assert "refused the token for org/refused (HTTP 401)" in line and "hf auth login" in line and "HF_TOKEN" in line
+
+
+def test_an_unreachable_hub_is_one_line(hub_run: HubRun) -> None:
+    result = _ok(hub_run.down["push"])
+    assert result["code"] == 2
+    [line] = result["stderr"].strip().splitlines()
+    assert "cannot reach the Hugging Face hub at http://127.0.0.1" in line and "push again" in line
+
+
+def test_pushing_a_retrained_model_removes_the_old_graph(hub_run: HubRun) -> None:
+    _ok(hub_run.online["push_onnx"])
+    _ok(hub_run.online["push_retrained"])
+    repo = hub_run.hub.repos["org/onnx"]
+    files = repo.commits[repo.branches["main"]]
+    assert "config.json" in files and not any(p.startswith("onnx/") for p in files)
+
+
+def test_dry_run_lists_the_files_and_sends_nothing(tiny_model_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    from arabic_ie.cli import main
+
+    assert main(["push", "--model", str(tiny_model_dir), "--repo-id", "org/x", "--dry-run"]) == 0
+    out = capsys.readouterr()
+    listed = out.out.split()
+    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= set(listed)
+    assert "dry run: nothing sent" in out.err
