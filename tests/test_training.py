@@ -206,8 +206,18 @@ def test_unknown_labels_in_dev_are_a_clear_error(tmp_path, handful):
     odd = records[0].to_dict()
     odd["entities"][0]["type"] = "WEAPON"
     dev.write_text(json.dumps(odd, ensure_ascii=False) + "\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"dev record .* not seen in training: entity type 'WEAPON'"):
+    with pytest.raises(ConfigError, match=r"never shows, so the model cannot learn them: entity type 'WEAPON' \(dev record"):
         Trainer(small_config(tmp_path, path, dev=dev, epochs=1)).train()
+    assert not (tmp_path / "run").exists()  # refused before any work: no empty checkpoints/ left behind
+
+
+def test_a_corpus_without_labels_is_refused_and_leaves_nothing(tmp_path):
+    """A labelled file read as plain text (or an export of unannotated tasks) trained on nothing."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text("قال الرئيس المصري في القاهرة إن المحادثات ستستأنف.\nوصل الوفد إلى بغداد أمس.\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="holds no entity or event labels, so there is nothing to learn"):
+        Trainer(small_config(tmp_path, plain, epochs=1)).train()
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_second_run_into_one_output_folder_fails_at_once(tmp_path, handful):

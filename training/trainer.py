@@ -90,6 +90,27 @@ def load_records(files: list[str], config: TrainConfig) -> list[Record]:
     return records
 
 
+def check_labels(train: list[Record], dev: list[Record], train_files: list[str], dev_files: list[str]) -> None:
+    """:class:`ConfigError` for a training corpus with no labels at all (a labelled file read as
+    plain text, an export of unannotated tasks), and for dev labels training never shows, each
+    named with where it is missing from."""
+    schema = LabelSchema.from_records(train)
+    if not schema.entity_types and not schema.event_types:
+        raise ConfigError(f"{', '.join(train_files)}: the training data holds no entity or event labels, so there is "
+                          "nothing to learn (was a labelled file read as plain text? `arabic-ie validate` says how "
+                          "each file is read; give --format to choose)")
+    missing: dict[str, list[str]] = {}
+    for record in dev:
+        for label in schema.unknown_labels(record):
+            missing.setdefault(label, []).append(record.id)
+    if missing:
+        listed = "; ".join(f"{label} (dev record {ids[0]!r}" + (f" and {len(ids) - 1} more)" if len(ids) > 1 else ")")
+                           for label, ids in sorted(missing.items()))
+        raise ConfigError(f"labels of {', '.join(dev_files)} that {', '.join(train_files)} never shows, so the model "
+                          f"cannot learn them: {listed}. Annotate examples of them in the training data, or leave "
+                          "them out of dev")
+
+
 def summarize_metric(scores: dict[str, Any]) -> dict[str, float]:
     """The headline F1s of a score dict, and their mean over the layers the data has."""
     out = {"entity_f1": scores["entities"]["overall"]["f1"]}
@@ -179,11 +200,17 @@ class Trainer:
         """Train, holding a lock on the output folder: a second run into the same folder fails at
         once (naming the holder) instead of mixing checkpoints with this one."""
         lock = nullcontext()
+        created = not self.output.exists()
         if self.accelerator.is_main_process:
             self.output.mkdir(parents=True, exist_ok=True)
             lock = exclusive_lock(self.output, "training --output folder")
-        with lock:
-            return self._train(resume)
+        try:
+            with lock:
+                return self._train(resume)
+        except ConfigError:  # refused before any training: leave nothing behind
+            if created and self.accelerator.is_main_process:
+                shutil.rmtree(self.output, ignore_errors=True)
+            raise
 
     def _train(self, resume: bool) -> dict[str, Any]:
         cfg, acc = self.config, self.accelerator
@@ -200,14 +227,10 @@ class Trainer:
         train = load_records(cfg.train_files, cfg)
         dev = load_records(cfg.dev_files, cfg) if cfg.dev_files else []
         test = load_records(cfg.test_files, cfg) if cfg.test_files else []
+        check_labels(train, dev, cfg.train_files, cfg.dev_files)  # fail now, not after hours of training
         model, tokenizer = self._model_and_tokenizer(train, resume)
         schema = model.config.label_schema
         builder = FeatureBuilder(tokenizer, schema, model.config.feature_config)
-        for record in dev:  # fail now, not after hours of training
-            unknown = schema.unknown_labels(record)
-            if unknown:
-                raise ConfigError(f"dev record {record.id!r} uses labels not seen in training: "
-                                  + ", ".join(sorted(set(unknown))))
         rows = builder.build_dataset(train).to_list()
         sampler = LengthGroupedBatchSampler([len(r["input_ids"]) for r in rows], cfg.batch_size, cfg.seed)
         # The loader gets a generator of its own: building an iterator draws a seed from it, and
