@@ -201,7 +201,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The main job: fine-tune the shipped encoder on ANERcorp-EE and the sample, evaluate, tag an article."""
     from arabic_ie.demo import run_demo
 
-    return run_demo(args.output, epochs=args.epochs, model=args.model)
+    return run_demo(args.output, epochs=args.epochs, model=args.model, card=args.card)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -295,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--model", help="the encoder to fine-tune (default: the recipe's, arwiki-small); 'tiny' trains "
                                    "from scratch")
+    p.add_argument("--card", default="model_card.md",
+                   help="also write the trained model's card here (default: model_card.md; '' for none)")
     p.set_defaults(func=cmd_demo)
 
     from arabic_ie.cli_review import add_commands

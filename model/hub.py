@@ -25,10 +25,12 @@ class ModelLoadError(OSError):
 
 
 def save_model(model: ArabicIEModel, tokenizer: Any, path: str | Path,
-               metrics: dict[str, Any] | None = None, training: dict[str, Any] | None = None) -> Path:
+               metrics: dict[str, Any] | None = None, training: dict[str, Any] | None = None,
+               comparison: dict[str, dict[str, dict[str, Any]]] | None = None) -> Path:
     """Write the model folder atomically: everything goes to a temporary sibling folder that is
     renamed into place at the end, so a killed run never leaves a half-written folder that loads.
-    ``metrics`` (evaluation results) and ``training`` (data and settings) feed the model card."""
+    ``metrics`` (evaluation results), ``training`` (data and settings) and ``comparison`` (scores
+    per corpus beside the baselines) feed the model card."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -39,7 +41,7 @@ def save_model(model: ArabicIEModel, tokenizer: Any, path: str | Path,
             metrics = json.loads((path / METRICS_FILE).read_text(encoding="utf-8"))
         if metrics is not None:
             (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
-        (tmp / "README.md").write_text(render_model_card(model.config, metrics, training), encoding="utf-8")
+        (tmp / "README.md").write_text(render_model_card(model.config, metrics, training, comparison), encoding="utf-8")
         install_folder(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -124,3 +124,23 @@ def test_a_corpus_card_gives_its_licence_and_the_model_card_states_it(tmp_path, 
     training = {**TRAINING, "data_licenses": ["News EE: cc-by-sa-4.0"]}
     saved = save_model(model, tokenizer, tmp_path / "model", training=training)
     assert "**Training data licence:** News EE: cc-by-sa-4.0" in (saved / "README.md").read_text(encoding="utf-8")
+    assert ModelCard.load(saved / "README.md").data.license == "cc-by-sa-4.0"  # share-alike carries to the model
+
+
+def test_the_card_names_the_base_model_and_sets_the_model_beside_the_baselines(tiny_model_dir, tmp_path, sample_records):
+    from arabic_ie.model.card import describe_base_model, model_license, render_model_card
+    from arabic_ie.training.metrics import score
+
+    model, _ = load_model_and_tokenizer(str(tiny_model_dir))
+    assert model_license([], "arwiki-small") == "cc-by-sa-4.0"  # the shipped encoder is CC BY-SA
+    assert model_license(["A: mit", "B: cc-by-sa-4.0"], "tiny") == "cc-by-sa-4.0"
+    assert model_license(["A: mit"], "tiny") == "mit" and model_license(["A: mit", "B: apache-2.0"], "x/y") == "other"
+    assert "[org/bert](https://huggingface.co/org/bert)" == describe_base_model("org/bert")
+    assert "from scratch" in describe_base_model("tiny") and "Wikipedia" in describe_base_model("arwiki-small")
+    gold = sample_records["test"]
+    empty = [type(r)(r.id, r.text, [], [] if r.events is not None else None) for r in gold]
+    comparison = {"sample test": {"majority": score(gold, empty), "the model": score(gold, gold)}}
+    text = render_model_card(model.config, training=TRAINING, comparison=comparison)
+    assert "#### sample test" in text and "| the model | 100.0 | 100.0 | 100.0 |" in text
+    assert "| majority | 0.0 | 0.0 | 0.0 |" in text
+    assert "from scratch" in text  # the tiny base model, explained

@@ -366,9 +366,18 @@ def test_early_stopping_after_patience_epochs_without_improvement(tmp_path, hand
 def test_demo_runs_end_to_end(tmp_path, capsys):
     from arabic_ie.demo import run_demo
 
-    assert run_demo(str(tmp_path / "demo"), epochs=1) == 0
-    assert (tmp_path / "demo" / "model" / "model.safetensors").exists()
-    assert "test" in json.loads((tmp_path / "demo" / "metrics.json").read_text())["metrics"]
+    card = tmp_path / "model_card.md"
+    assert run_demo(str(tmp_path / "demo"), epochs=1, card=card) == 0
+    printed = capsys.readouterr().out
+    metrics = json.loads((tmp_path / "demo" / "metrics.json").read_text())["metrics"]
+    assert metrics["test"]["counts"]["gold_entities"] > 0
+    for name in ("ANERcorp-EE dev (real news)", "sample dev", "sample test"):
+        assert name in printed
+    assert "majority label per word" in printed and "arabic-ie (arwiki-small)" in printed
+    text = card.read_text(encoding="utf-8")  # the card of what was trained, with the baselines beside
+    assert "license: cc-by-sa-4.0" in text and "ANERcorp-EE" in text and "#### ANERcorp-EE dev (real news)" in text
+    assert "| majority label per word |" in text and "pretrained by `arabic-ie pretrain`" in text
+    assert text == (tmp_path / "demo" / "model" / "README.md").read_text(encoding="utf-8")
 
 
 def test_a_file_size_limit_during_train_is_one_line_and_the_resume_command(tmp_path, handful):

@@ -323,7 +323,7 @@ class Trainer:
                 log.writelines(json.dumps(e) + "\n" for e in state.history)
             if improved:
                 with self._writing(f"the best model in {self.output / 'model'}"):
-                    save_model(acc.unwrap_model(model), tokenizer, self.output / "model", training=self._card_info())
+                    save_model(acc.unwrap_model(model), tokenizer, self.output / "model", training=self.card_info())
         return bool(cfg.patience and state.epochs_without_improvement >= cfg.patience)
 
     @contextmanager
@@ -364,7 +364,8 @@ class Trainer:
                 shutil.rmtree(old, ignore_errors=True)
         acc.wait_for_everyone()
 
-    def _card_info(self) -> dict[str, Any]:
+    def card_info(self) -> dict[str, Any]:
+        """What the model card says of the training data: files, corpus names, their licences."""
         cards = {f: read_corpus_card(f) for f in self.config.train_files}
         licences = sorted({f"{c.name}: {c.license}" for c in cards.values() if c and c.license})
         return {"data_files": [os.path.basename(f) for f in self.config.train_files],
@@ -379,7 +380,7 @@ class Trainer:
         model_dir = self.output / "model"
         if not model_dir.exists() and acc.is_main_process:  # no dev set: the last model is the model
             with self._writing(f"the model in {model_dir}"):
-                save_model(acc.unwrap_model(model), tokenizer, model_dir, training=self._card_info())
+                save_model(acc.unwrap_model(model), tokenizer, model_dir, training=self.card_info())
         acc.wait_for_everyone()
         result: dict[str, Any] = {"best_epoch": self.state.best_epoch, "steps": self.state.global_step,
                                   "train_seconds": round(seconds, 1)}
@@ -394,7 +395,7 @@ class Trainer:
                 acc.print(f"\n{name} scores of the best model:\n{format_table(metrics[name])}")
         result["metrics"] = metrics
         with self._writing(f"the model card and report in {self.output}"):
-            save_model(best.model, best.tokenizer, model_dir, metrics=metrics, training=self._card_info())
+            save_model(best.model, best.tokenizer, model_dir, metrics=metrics, training=self.card_info())
             write_report(self.output, cfg, result)
         return result
 
