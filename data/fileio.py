@@ -178,19 +178,35 @@ def iter_lines(path: str | Path, problems: list[Problem] | None = None) -> Itera
         problems.append(problem)
 
 
+def _reaches_a_descriptor(path: str | Path) -> bool:
+    """Whether ``path`` or a link on its way is under ``/dev`` or ``/proc`` (``/dev/stdout``,
+    ``/proc/self/fd/1``): an open descriptor's file, written in place or not at all."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on links followed
+        if current.startswith(("/dev/", "/proc/")):
+            return True
+        if not os.path.islink(current):
+            return False
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+    return False
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[str]]:
     """Open ``path`` for writing through a temporary file in the same folder, renamed into place
-    only when the block succeeds: readers see the old file or the whole new one, never half."""
+    only when the block succeeds: readers see the old file or the whole new one, never half.
+    ``-``, a device or FIFO, and ``/dev/...`` or ``/proc/...`` paths (``/dev/stdout`` redirected
+    to a file resolves to that file, but a rename would replace the link and write nothing into
+    the shell's file) are written directly; a symlink's target is replaced, the link kept."""
     if str(path) == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    path = Path(path)
-    if path.exists() and not path.is_file():  # /dev/null, a FIFO: no temporary file beside it
+    if _reaches_a_descriptor(path) or (Path(path).exists() and not Path(path).is_file()):
         with open(path, mode, encoding="utf-8", newline="\n") as handle:
             yield handle
         return
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600; the output gets what open() would

@@ -23,8 +23,10 @@ class LockedError(OSError):
 
 
 def lock_path_for(output: str | Path) -> Path:
-    """The lock file of an output file (a hidden sibling) or of an output folder (inside it)."""
-    output = Path(output)
+    """The lock file of an output file (a hidden sibling) or of an output folder (inside it),
+    for the file a path resolves to: two runs on one file, one of them through a symlink, take
+    the same lock."""
+    output = Path(os.path.realpath(output))
     if output.is_dir():
         return output / ".arabic-ie.lock"
     return output.with_name(f".{output.name}.lock")

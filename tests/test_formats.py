@@ -506,3 +506,33 @@ def test_whitespace_conll_export_widens_a_span_to_the_token_its_punctuation_is_g
     assert record_to_conll(record, tokenize="whitespace").splitlines()[1:4] == ["(د B-ORG", "ب I-ORG", "أ) I-ORG"]
     with pytest.raises(ValueError, match="whole words"):
         record_to_conll(Record("r", "ومصر", [Span(1, 4, "GPE")], None), tokenize="whitespace")
+
+
+def test_convert_to_a_link_to_stdout_writes_into_the_shells_file(tmp_path):
+    """`arabic-ie convert test.jsonl /dev/stdout > c.conll` wrote 0 bytes and, as root, replaced
+    the /dev/stdout link with a file (a temporary file renamed over it). A link of our own to
+    /proc/self/fd/1 takes the same path without touching the machine's /dev/stdout."""
+    import subprocess
+    import sys
+
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    out = tmp_path / "c.conll"
+    with open(out, "wb") as handle:
+        done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "convert", str(SAMPLE / "test.jsonl"), str(link),
+                               "--output-format", "conll"], stdout=handle, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and "wrote 44 records" in done.stderr
+    assert len(list(read_conll(out))) == 44
+
+
+def test_a_lock_is_on_the_file_a_symlink_names(tmp_path):
+    from arabic_ie.data.locks import LockedError, exclusive_lock
+
+    real = tmp_path / "real.jsonl"
+    real.write_text("", encoding="utf-8")
+    (tmp_path / "link.jsonl").symlink_to(real)
+    with exclusive_lock(real):
+        with pytest.raises(LockedError):
+            with exclusive_lock(tmp_path / "link.jsonl"):
+                pass
