@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any, Sequence
 
+import torch
 from transformers import AutoModel, AutoTokenizer
 
 from arabic_ie.data.chars import char_vocabulary
@@ -64,8 +65,11 @@ def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
             tokenizer = AutoTokenizer.from_pretrained(source, add_prefix_space=True)
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError(f"{base_model}: arabic-ie needs a fast tokenizer (tokenizer.json) for word alignment")
-        pretrained = AutoModel.from_pretrained(source)
+        # weights saved in half precision (the shipped encoder, many hub checkpoints) are trained in
+        # float32: a config saying float16 would build fp16 layers under the fp32 heads
+        pretrained = AutoModel.from_pretrained(source, dtype=torch.float32)
         encoder_config = pretrained.config
+        encoder_config.dtype = "float32"
     limit = min(int(getattr(encoder_config, "max_position_embeddings", 512)), int(tokenizer.model_max_length or 512))
     if getattr(encoder_config, "model_type", "") in OFFSET_POSITION_MODELS:  # positions start after the padding index
         limit = min(limit, int(encoder_config.max_position_embeddings) - int(encoder_config.pad_token_id or 0) - 1)

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet "${TORCH_SPEC:-torch==2.13.0}"
-extra="[crf]"  # the CRF baseline the demo prints beside the model
+extra="[crf,pretrain]"  # the CRF baseline the demo prints beside the model; gensim for `arabic-ie pretrain`
 [ "${1:-}" = "--test" ] && extra="[test,ray,onnx]"
 .venv/bin/python -m pip install --quiet -e ".${extra}"
 if [ "${1:-}" = "--test" ]; then

@@ -194,3 +194,39 @@ def test_shipped_encoder_loads_within_its_size_limit():
     tokenizer = AutoTokenizer.from_pretrained(SHIPPED_ENCODER_DIR)
     ids = tokenizer(normalised_text("قال الرئيس المصري في القاهرة"), return_tensors="pt")
     assert encoder(**ids).last_hidden_state.shape[-1] == encoder.config.hidden_size
+
+
+def test_a_half_precision_checkpoint_fine_tunes_in_float32(tmp_path, pretrained, sample_records):
+    """Weights and config saved as float16 (the shipped encoder's weights; many hub checkpoints)
+    once built fp16 encoder layers under fp32 heads, and training failed on the first batch."""
+    import shutil
+
+    from arabic_ie.model.build import build_model
+
+    folder = tmp_path / "fp16"
+    shutil.copytree(pretrained[0], folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    (folder / "config.json").write_text(json.dumps({**config, "dtype": "float16"}), encoding="utf-8")
+    train = sample_records["train"]
+    model, _ = build_model(str(folder), LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8), train,
+                           char_features=True)
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+
+
+def test_word2vec_embeddings_without_masked_lm_steps(tmp_path):
+    """Static knowledge for its cost: skip-gram vectors of the tokens become the embeddings; with
+    max_steps 0 no masked-LM step runs, and the card says so."""
+    from transformers import AutoModel
+
+    config = small_config(tmp_path, embeddings="word2vec", max_steps=0, word2vec_epochs=1)
+    result = Pretrainer(config).run()
+    folder = Path(config.output_dir) / "encoder"
+    assert result["steps"] == 0 and result["embeddings"] == "word2vec" and result["word2vec_seconds"] > 0
+    assert not list(Path(config.output_dir).glob("word2vec-tokens.txt"))  # the token file is removed
+    embeddings = AutoModel.from_pretrained(folder).embeddings.word_embeddings.weight
+    fresh = AutoModel.from_config(AutoModel.from_pretrained(folder).config).embeddings.word_embeddings.weight
+    changed = (embeddings - fresh).abs().sum(-1) > 0
+    assert changed.float().mean() > 0.9  # nearly every token has a vector (specials keep theirs)
+    assert abs(float(embeddings.std()) / 0.02 - 2.5) < 0.5  # rescaled to sit beside the position embeddings
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "skip-gram word2vec" in card and "keep their random initialisation" in card and "--embeddings word2vec" in card

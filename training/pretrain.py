@@ -172,6 +172,45 @@ def heldout_sequences(files: list[str], tokenizer: PreTrainedTokenizerFast, max_
     return out
 
 
+def word2vec_vectors(files: list[str], tokenizer: PreTrainedTokenizerFast, size: int, epochs: int, seed: int,
+                     work: Path) -> dict[str, Any]:
+    """Skip-gram word2vec (gensim) over the WordPiece tokens of ``files``: static knowledge of
+    which tokens occur in like contexts, learnt in minutes on a CPU where a masked LM needs
+    far more text and time. The text is tokenised once into ``work`` (streamed, then removed)."""
+    try:
+        from gensim.models import Word2Vec
+    except ImportError as err:
+        raise ConfigError("embeddings: word2vec needs gensim: pip install 'arabic-ie[pretrain]'") from err
+    corpus = work / "word2vec-tokens.txt"
+    backend = tokenizer.backend_tokenizer
+    try:
+        with open(corpus, "w", encoding="utf-8") as out:
+            for path in files:
+                for line in read_lines(path):
+                    out.write(" ".join(backend.encode(normalised_text(line), add_special_tokens=False).tokens) + "\n")
+        model = Word2Vec(corpus_file=str(corpus), vector_size=size, window=5, min_count=1, sg=1, negative=5,
+                         workers=max(1, torch.get_num_threads()), epochs=epochs, seed=seed)
+    finally:
+        corpus.unlink(missing_ok=True)
+    return {token: model.wv[token] for token in model.wv.index_to_key}
+
+
+def set_embeddings(model: BertForMaskedLM, tokenizer: PreTrainedTokenizerFast, vectors: dict[str, Any]) -> int:
+    """Token embeddings from ``vectors`` (rescaled to the spread of BERT's own initialisation, so
+    they sit beside the position embeddings as trained ones would); returns how many were set."""
+    import numpy as np
+
+    found = {tokenizer.convert_tokens_to_ids(t): v for t, v in vectors.items() if t in tokenizer.get_vocab()}
+    if not found:
+        return 0
+    scale = 2.5 * model.config.initializer_range / float(np.stack(list(found.values())).std())
+    weight = model.get_input_embeddings().weight
+    with torch.no_grad():
+        for index, vector in found.items():
+            weight[index] = torch.as_tensor(vector * scale, dtype=weight.dtype)
+    return len(found)
+
+
 # -- model ------------------------------------------------------------------------------------
 def masked_lm_loss(model: BertForMaskedLM, input_ids: torch.Tensor, labels: torch.Tensor,
                    attention_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:
@@ -205,6 +244,80 @@ def matmul_rate(seconds: float = 1.0, size: int = 1024) -> float:
         a @ b
         done += 1
     return done * 2 * size ** 3 / (time.perf_counter() - start)
+
+
+def rebuild_command(config: dict[str, Any]) -> str:
+    """The ``arabic-ie pretrain`` command line that gives this run's settings."""
+    default = asdict(PretrainConfig(text_files=config["text_files"]))
+    words = ["arabic-ie pretrain"]
+    for key, value in config.items():
+        if key in ("text_files", "heldout_files") or (value != default.get(key) and value is not None):
+            option = "--" + key.replace("_", "-")
+            words.append(f"{option} {' '.join(map(str, value))}" if isinstance(value, list) else f"{option} {value}")
+    return " \\\n    ".join(words)
+
+
+def encoder_card(result: dict[str, Any], config: BertConfig) -> str:
+    """The encoder's card: what it is, what text it read and how long, how well it predicts held-out
+    text, its licence, and the command that rebuilds it."""
+    cfg = result["config"]
+    params = (config.vocab_size * config.hidden_size + config.max_position_embeddings * config.hidden_size
+              + config.num_hidden_layers * (4 * config.hidden_size ** 2 + 2 * config.hidden_size * config.intermediate_size))
+    files = ", ".join(f"`{Path(f).name}`" for f in cfg["text_files"])
+    held = ", ".join(f"`{Path(f).name}`" for f in cfg["heldout_files"]) or "none"
+    perplexity = result["heldout_perplexity"]
+    embeddings = (f"skip-gram word2vec vectors of the WordPiece tokens (gensim, {cfg['word2vec_epochs']} epochs, "
+                  f"{result['word2vec_seconds'] / 60:.0f} min)" if cfg.get("embeddings") == "word2vec" else "random initialisation")
+    steps = (f"{result['steps']:,} of {cfg['batch_size']} sequences x {cfg['max_length']} tokens (learning rate "
+             f"{cfg['learning_rate']}): {result['tokens']:,} tokens, {result['passes']} full passes over the text"
+             if result["steps"] else "none: the transformer layers keep their random initialisation, and the knowledge "
+             "of unlabelled text is in the token embeddings")
+    rate = (f", {result['tokens_per_second']:,} tokens/s, {100 * result['matmul_share']:.0f}% of the machine's matmul rate"
+            if result["steps"] else "")
+    return f"""---
+license: {cfg['license']}
+language:
+- ar
+library_name: transformers
+pipeline_tag: fill-mask
+tags:
+- arabic
+- bert
+- arabic-ie
+---
+
+# {cfg['name']}
+
+A small BERT ({config.num_hidden_layers} layers, hidden size {config.hidden_size}, {config.num_attention_heads} heads, about
+{params / 1e6:.1f}M parameters, {config.vocab_size:,} WordPiece tokens, sequences of {config.max_position_embeddings}) pretrained as a
+masked-language model by `arabic-ie pretrain`, to be fine-tuned with `arabic-ie train --model {cfg['name']}` (or
+this folder's path). The text was normalised as fine-tuning and inference normalise it (AraBERT v0.2:
+diacritics and tatweel removed, digits mapped, URLs and mentions as placeholders). Weights are stored
+in float16; `AutoModel.from_pretrained` loads them as float32.
+
+| | |
+|---|---|
+| text | {files} |
+| token embeddings | {embeddings} |
+| masked-LM steps | {steps} |
+| time | {(result['train_seconds'] + result.get('word2vec_seconds', 0)) / 60:.0f} min on {result['device']} ({result['processes']} process){rate} |
+| held-out perplexity | {f'{perplexity:.1f}' if perplexity else 'not measured'} (masked tokens of {held}; a uniform guess scores {config.vocab_size:,}) |
+
+## Licence
+
+{cfg['license']}: the licence of the text it was trained on; a share-alike licence carries to
+the weights and to models fine-tuned from them.
+
+## Rebuild
+
+```bash
+{rebuild_command(cfg)}
+```
+
+The tokenizer's trainer breaks ties between equally frequent merges in hash order, so a rebuild
+may differ in a few vocabulary entries; resuming a killed run (`--resume`) gives exactly the
+weights of an uninterrupted one.
+"""
 
 
 class PretrainState:
@@ -277,6 +390,13 @@ class Pretrainer:
                                     intermediate_size=cfg.intermediate_size, max_position_embeddings=cfg.max_length,
                                     pad_token_id=tokenizer.pad_token_id)
         model = BertForMaskedLM(encoder_config)
+        self.word2vec_seconds = 0.0
+        if cfg.embeddings == "word2vec" and self._latest_checkpoint() is None:
+            started = time.time()
+            vectors = word2vec_vectors(cfg.text_files, tokenizer, cfg.hidden_size, cfg.word2vec_epochs, cfg.seed, self.output)
+            acc.print(f"word2vec: {set_embeddings(model, tokenizer, vectors)} of {len(tokenizer)} token embeddings "
+                      f"set in {time.time() - started:.0f} s")
+            self.word2vec_seconds = time.time() - started
         decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
         no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
         optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
@@ -370,7 +490,8 @@ class Pretrainer:
                 peak: float) -> dict[str, Any]:
         """Held-out perplexity, then the encoder folder written atomically (``OUTPUT/encoder``)."""
         acc, cfg = self.accelerator, self.config
-        result = {"steps": self.state.step, "tokens": self.state.tokens,
+        result = {"steps": self.state.step, "tokens": self.state.tokens, "embeddings": cfg.embeddings,
+                  "word2vec_seconds": round(self.word2vec_seconds, 1),
                   "train_seconds": round(self.state.seconds, 1),
                   "tokens_per_second": round(self.state.tokens / max(self.state.seconds, 1e-9)),
                   "matmul_share": round(self.state.tokens / max(self.state.seconds, 1e-9) * per_token
@@ -392,6 +513,7 @@ class Pretrainer:
         (tmp / "config.json").write_text(json.dumps({**settings, "dtype": "float32"}, indent=2) + "\n", encoding="utf-8")
         tokenizer.save_pretrained(tmp)
         (tmp / PRETRAINING_FILE).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "README.md").write_text(encoder_card(result, saved.config), encoding="utf-8")
         install_folder(tmp, target)
         acc.print(f"held-out perplexity {result['heldout_perplexity']}; encoder saved to {target}")
         return result

@@ -25,7 +25,9 @@ class PretrainConfig:
     intermediate_size: int = 1024
     max_length: int = 128  # tokens per sequence, [CLS] and [SEP] included; also the encoder's positions
     batch_size: int = 64
-    max_steps: int = 2000
+    max_steps: int = 2000  # masked-LM steps; 0: none (the encoder keeps its initial, e.g. word2vec, embeddings)
+    embeddings: str = "random"  # random | word2vec: skip-gram vectors of the WordPiece tokens start the embeddings
+    word2vec_epochs: int = 3
     learning_rate: float = 1e-3
     warmup_steps: int = 200
     weight_decay: float = 0.01
@@ -38,15 +40,21 @@ class PretrainConfig:
     save_dtype: str = "float16"  # the saved weights: float16 halves the folder, float32 keeps them as trained
     seed: int = 42
     mixed_precision: str = "no"  # no | fp16 | bf16 (a GPU)
+    license: str = "cc-by-sa-4.0"  # the text's licence, stated on the encoder's card (share-alike text: it carries)
+    name: str = "arwiki-small"  # the encoder's name on its card
 
     def __post_init__(self) -> None:
         if not self.text_files:
             raise ConfigError("text_files: at least one text file is needed")
         for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                     "batch_size", "max_steps", "checkpoint_every", "keep_checkpoints", "shuffle_buffer"):
+                     "batch_size", "checkpoint_every", "keep_checkpoints", "shuffle_buffer", "word2vec_epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 0:
+            raise ConfigError(f"max_steps must be a whole number >= 0, got {self.max_steps!r}")
+        if self.embeddings not in ("random", "word2vec"):
+            raise ConfigError(f"embeddings must be random or word2vec, got {self.embeddings!r}")
         if self.max_length < 8:
             raise ConfigError(f"max_length must be at least 8, got {self.max_length}")
         if self.hidden_size % self.num_attention_heads:
