@@ -113,7 +113,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     """Tag a file (see :mod:`arabic_ie.predict`), or shards on Ray (``--engine ray``)."""
     if args.engine == "ray":
-        from arabic_ie.model.ray_predict import main as ray_main
+        from arabic_ie.ray_predict import main as ray_main
 
         return ray_main(args)
     from arabic_ie.predict import main as batch_main

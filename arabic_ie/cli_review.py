@@ -1,7 +1,7 @@
 """The review-loop commands of ``arabic-ie``: ``render`` (an HTML view), ``labelstudio-config``
 (the labeling config for Label Studio) and ``select`` (uncertainty sampling for annotation).
 Argument parsing only; the work is in :mod:`arabic_ie.data.render_page`,
-:mod:`arabic_ie.data.labelstudio` and :mod:`arabic_ie.model.select`."""
+:mod:`arabic_ie.data.labelstudio` and :mod:`arabic_ie.select`."""
 from __future__ import annotations
 
 import argparse
@@ -75,7 +75,7 @@ def cmd_labelstudio_config(args: argparse.Namespace) -> int:
 def cmd_select(args: argparse.Namespace) -> int:
     """``select``: the least certain pool sentences as Label Studio tasks with the model's predictions."""
     from arabic_ie.data.labelstudio import record_to_task, write_tasks
-    from arabic_ie.model.select import SelectConfig, pool_sentences, select_uncertain
+    from arabic_ie.select import SelectConfig, pool_sentences, select_uncertain
     from arabic_ie.model.tagger import JointTagger
 
     config = SelectConfig(k=args.k, strategy=args.strategy, max_similarity=args.max_similarity,

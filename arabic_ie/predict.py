@@ -1,5 +1,5 @@
 """``arabic-ie predict`` (and ``scripts/batch_predict.py``): its options, messages and exit
-codes. The loop is :mod:`arabic_ie.model.batch`, imported only when a run starts, so parsing
+codes. The loop is :mod:`arabic_ie.batch`, imported only when a run starts, so parsing
 the command line imports no torch."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from arabic_ie.data.batch_items import INPUT_FORMATS, OUTPUT_FORMATS
 
 if TYPE_CHECKING:
-    from arabic_ie.model.batch import PredictOptions
+    from arabic_ie.batch import PredictOptions
 
 PROG = "arabic-ie predict"
 
@@ -66,7 +66,7 @@ def resume_command(argv: list[str] | None = None) -> str:
 
 def options_from(args: argparse.Namespace) -> "PredictOptions":
     """The loop's options from parsed arguments (the names are the same)."""
-    from arabic_ie.model.batch import PredictOptions
+    from arabic_ie.batch import PredictOptions
 
     names = {f.name for f in dataclasses.fields(PredictOptions)}
     return PredictOptions(**{k: v for k, v in vars(args).items() if k in names})
@@ -76,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
     """Run and report; exit code 0 (error records included), 2 when the run cannot go on."""
     from arabic_ie.data.errors import BatchError, CorpusError, OutputWriteError
     from arabic_ie.data.locks import LockedError
-    from arabic_ie.model.batch import limit_allocator_caching, run
+    from arabic_ie.batch import limit_allocator_caching, run
     from arabic_ie.model.hub import ModelLoadError
 
     limit_allocator_caching()

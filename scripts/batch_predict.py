@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Tag a file with a trained arabic-ie model, streaming and resumable; the same as
-``arabic-ie predict`` (see :mod:`arabic_ie.predict` for the options, :mod:`arabic_ie.model.batch` for the run)."""
+``arabic-ie predict`` (see :mod:`arabic_ie.predict` for the options, :mod:`arabic_ie.batch` for the run)."""
 from __future__ import annotations
 
 import argparse

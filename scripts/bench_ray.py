@@ -70,7 +70,7 @@ def time_one_process(model: Path, joined: Path, batch_size: int, threads: int) -
     """The one-process loop of ``arabic-ie predict`` (load, read, tag chunk by chunk)."""
     import torch
 
-    from arabic_ie.model.batch import chunked, load_tagger, predict_chunk, read_items
+    from arabic_ie.batch import chunked, load_tagger, predict_chunk, read_items
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
@@ -88,7 +88,7 @@ def time_ray(model: Path, shard_dir: Path, workers: int, batch_size: int) -> dic
     """``--engine ray`` with ``workers`` one-CPU actors, on the local instance already started."""
     from arabic_ie.cli import build_parser
     from arabic_ie.data.shards import list_shards
-    from arabic_ie.model.ray_predict import options_from_args, tagged_chunks
+    from arabic_ie.ray_predict import options_from_args, tagged_chunks
 
     args = build_parser().parse_args(["predict", "--engine", "ray", "--model", str(model), "--input", str(shard_dir),
                                       "--output", "-", "--workers", str(workers), "--batch-size", str(batch_size),

@@ -9,7 +9,7 @@ from arabic_ie import JointTagger, Record
 from arabic_ie.cli import main
 from arabic_ie.data.formats import read_corpus
 from arabic_ie.data.jsonl import write_jsonl
-from arabic_ie.model.select import (SelectConfig, jaccard, pool_sentences, select_uncertain,
+from arabic_ie.select import (SelectConfig, jaccard, pool_sentences, select_uncertain,
                                     sentence_uncertainties, word_uncertainty, _word_set)
 
 
@@ -101,7 +101,7 @@ def test_select_command_writes_pre_annotated_tasks(tiny_model_dir, pool, tmp_pat
 
 def test_junk_sentences_are_never_offered(tiny_model_dir, tmp_path, capsys):
     """Splitter leftovers, numbers, links and hashtag-only lines: fewer than three Arabic words."""
-    from arabic_ie.model.select import arabic_word_count
+    from arabic_ie.select import arabic_word_count
 
     junk = [".", "500 .", "https://t.co/xYz12 .", "#غزة #فلسطين_حرة .", "نعم .", "Breaking news from Gaza today ."]
     real = "وسيطرت فصائل المعارضة على مدينة سراقب أمس الجمعة."
@@ -124,7 +124,7 @@ def test_select_scores_with_the_same_network_as_predict_for_char_feature_models(
     from arabic_ie.data.features import FeatureConfig
     from arabic_ie.data.schema import LabelSchema
     from arabic_ie.model.build import build_model
-    from arabic_ie.model.select import sentence_uncertainties, word_uncertainty
+    from arabic_ie.select import sentence_uncertainties, word_uncertainty
     from arabic_ie.model.tiny import TinyConfig
 
     torch.manual_seed(0)

@@ -4,7 +4,7 @@ The shape of Ray Data's batch inference with Hugging Face models: ``map_batches`
 shards with an actor pool of :class:`TaggerActor` (one :class:`JointTagger` loaded per actor,
 ``num_gpus`` per actor on a GPU cluster). An actor reads a shard and tags it in chunks of
 ``--batch-size`` records, the one-process run's very chunks; the driver writes each shard's
-output with the one-process path's own sinks (:func:`arabic_ie.model.batch.make_sink`), error
+output with the one-process path's own sinks (:func:`arabic_ie.batch.make_sink`), error
 records included, so a shard's output is byte for byte what ``arabic-ie predict`` writes for
 that shard alone.
 
@@ -24,7 +24,7 @@ from typing import Any, Iterator
 from arabic_ie.data.records import Record
 from arabic_ie.data.shards import OutputFolder, Shard, ShardSet, list_shards, local_copy
 
-from .batch import (BatchError, ConllSink, Item, LineSink, Summary, chunked, input_format, load_tagger, make_sink,
+from arabic_ie.batch import (BatchError, ConllSink, Item, LineSink, Summary, chunked, input_format, load_tagger, make_sink,
                     predict_chunk, read_items)
 
 PROG = "arabic-ie predict --engine ray"
@@ -225,7 +225,7 @@ def options_from_args(args: Any) -> RayOptions:
 
 def main(args: Any) -> int:
     """Run and report; exit code 0, or 2 when the run cannot go on."""
-    from .hub import ModelLoadError
+    from arabic_ie.model.hub import ModelLoadError
 
     try:
         summary = run(args, options_from_args(args))

@@ -25,7 +25,7 @@ import torch
 from arabic_ie.data.records import Record
 from arabic_ie.data.text import is_arabic_script, normalize_word, split_sentences, split_words
 
-from .tagger import JointTagger, owner_windows
+from arabic_ie.model.tagger import JointTagger, owner_windows
 
 STRATEGIES = ("entropy", "margin")
 

@@ -47,7 +47,7 @@ class PredictOptions:
 def load_tagger(model: str, revision: str | None, device: str | None, quantize: str = "none",
                 backend: str = "torch") -> Any:
     """Load the tagger (``quantize="int8"``: dynamic int8 on the CPU; ``backend="onnx"``: ONNX Runtime)."""
-    from .tagger import JointTagger
+    from arabic_ie.model.tagger import JointTagger
 
     return JointTagger.from_pretrained(model, revision=revision, device=device, backend=backend,
                                        quantize=None if quantize == "none" else quantize)
