@@ -19,6 +19,7 @@ DATA = Path(arabic_ie.data.__file__).resolve().parent  # data/, shipped as arabi
 SAMPLE = DATA / "sample"
 ANERCORP = DATA / "anercorp"
 DEMO_CONFIG = DATA / "demo.yaml"  # the recipe (packaged with the data, so a wheel has it)
+DEMO_TINY_CONFIG = DATA / "demo-tiny.yaml"  # --model tiny: the from-scratch recipe
 #: The held-out splits the demo scores, by the name it prints.
 EVAL_SETS = {"ANERcorp-EE dev (real news)": ANERCORP / "dev.jsonl",
              "sample dev": SAMPLE / "dev.jsonl", "sample test": SAMPLE / "test.jsonl"}
@@ -81,7 +82,8 @@ def run_demo(output: str = "outputs/demo", epochs: int | None = None, model: str
     from arabic_ie.training.trainer import Trainer
 
     train_files = [ANERCORP / "train.jsonl", sample_path("train")]
-    config = TrainConfig.from_yaml(DEMO_CONFIG, output_dir=output, epochs=epochs, model=model,
+    recipe = DEMO_TINY_CONFIG if model == "tiny" else DEMO_CONFIG
+    config = TrainConfig.from_yaml(recipe, output_dir=output, epochs=epochs, model=model,
                                    train_files=[str(f) for f in train_files],
                                    dev_files=[str(ANERCORP / "dev.jsonl"), str(sample_path("dev"))],
                                    test_files=[str(sample_path("test"))])

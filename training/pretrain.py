@@ -263,8 +263,8 @@ def encoder_card(result: dict[str, Any], config: BertConfig) -> str:
     cfg = result["config"]
     params = (config.vocab_size * config.hidden_size + config.max_position_embeddings * config.hidden_size
               + config.num_hidden_layers * (4 * config.hidden_size ** 2 + 2 * config.hidden_size * config.intermediate_size))
-    files = ", ".join(f"`{Path(f).name}`" for f in cfg["text_files"])
-    held = ", ".join(f"`{Path(f).name}`" for f in cfg["heldout_files"]) or "none"
+    files = ", ".join(f"`{'/'.join(Path(f).parts[-2:])}`" for f in cfg["text_files"])
+    held = ", ".join(f"`{'/'.join(Path(f).parts[-2:])}`" for f in cfg["heldout_files"]) or "none"
     perplexity = result["heldout_perplexity"]
     embeddings = (f"skip-gram word2vec vectors of the WordPiece tokens (gensim, {cfg['word2vec_epochs']} epochs, "
                   f"{result['word2vec_seconds'] / 60:.0f} min)" if cfg.get("embeddings") == "word2vec" else "random initialisation")
@@ -289,9 +289,9 @@ tags:
 # {cfg['name']}
 
 A small BERT ({config.num_hidden_layers} layers, hidden size {config.hidden_size}, {config.num_attention_heads} heads, about
-{params / 1e6:.1f}M parameters, {config.vocab_size:,} WordPiece tokens, sequences of {config.max_position_embeddings}) pretrained as a
-masked-language model by `arabic-ie pretrain`, to be fine-tuned with `arabic-ie train --model {cfg['name']}` (or
-this folder's path). The text was normalised as fine-tuning and inference normalise it (AraBERT v0.2:
+{params / 1e6:.1f}M parameters, {config.vocab_size:,} WordPiece tokens, sequences of {config.max_position_embeddings}) built by
+`arabic-ie pretrain` from unlabelled Arabic text (how: the table), to be fine-tuned with
+`arabic-ie train --model {cfg['name']}` (or this folder's path). The text was normalised as fine-tuning and inference normalise it (AraBERT v0.2:
 diacritics and tatweel removed, digits mapped, URLs and mentions as placeholders). Weights are stored
 in float16; `AutoModel.from_pretrained` loads them as float32.
 
@@ -301,7 +301,7 @@ in float16; `AutoModel.from_pretrained` loads them as float32.
 | token embeddings | {embeddings} |
 | masked-LM steps | {steps} |
 | time | {(result['train_seconds'] + result.get('word2vec_seconds', 0)) / 60:.0f} min on {result['device']} ({result['processes']} process){rate} |
-| held-out perplexity | {f'{perplexity:.1f}' if perplexity else 'not measured'} (masked tokens of {held}; a uniform guess scores {config.vocab_size:,}) |
+| held-out perplexity | {f'{perplexity:.1f} (masked tokens of {held}; a uniform guess scores {config.vocab_size:,})' if perplexity else 'not measured: no masked-LM step ran, so the prediction head is untrained'} |
 
 ## Licence
 
@@ -468,7 +468,7 @@ class Pretrainer:
     def perplexity(self, model: BertForMaskedLM, tokenizer: PreTrainedTokenizerFast) -> float | None:
         """exp of the mean masked-token loss on the held-out files, with masks drawn from a
         fixed seed so two models are compared on the same positions."""
-        if not self.config.heldout_files:
+        if not self.config.heldout_files or self.state.step == 0:  # no step: the prediction head is untrained
             return None
         sequences = heldout_sequences(self.config.heldout_files, tokenizer, self.config.max_length,
                                       self.config.heldout_sequences)
