@@ -35,7 +35,7 @@ def wojood_mapped(shared: Path) -> list[Record]:
     """The Wojood sample with our types: mapped spans only, outermost where they nest."""
     records = []
     for path in bc.WOJOOD_FILES:
-        for record in read_conll(shared / path, nested="all"):
+        for record in read_conll(shared / path, nested="all", repair=True):  # a few I- tags start a span
             spans = [Span(e.start, e.end, WOJOOD_TYPES[e.label]) for e in record.entities if e.label in WOJOOD_TYPES]
             kept: list[Span] = []
             for span in sorted(spans, key=lambda s: (s.start - s.end, s.start)):  # longest first
