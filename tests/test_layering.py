@@ -1,5 +1,6 @@
-"""The house's arrows (house.md): Data knows no tensors and none of ours; Model never imports
-Training; only the Face parses arguments. Checked on the import statements of every module."""
+"""The house's arrows, as the README draws them ("The house"): each part imports only the parts
+its row names; Data knows no tensors; only the Face parses arguments. Checked on the import
+statements of every module, the Face's included."""
 from __future__ import annotations
 
 import ast
@@ -45,3 +46,41 @@ def test_model_never_imports_training_nor_parses_arguments():
 
 def test_training_parses_no_arguments():
     assert offenders("training", ("argparse",)) == {}
+
+
+PART_PACKAGES = {"Data": "arabic_ie.data", "Model": "arabic_ie.model", "Training": "arabic_ie.training", "Face": "arabic_ie"}
+FOLDERS = {"Data": "data", "Model": "model", "Training": "training", "Face": "arabic_ie"}
+
+
+def house_from_readme() -> dict[str, set[str]]:
+    """Each part's allowed parts, read from the README's table (part | folder | holds | may import)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## The house"):]
+    allowed = {}
+    for line in section.splitlines()[1:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in PART_PACKAGES:
+            names = {p for p in PART_PACKAGES if p in cells[3]} | ({"Data", "Model", "Training"} if "all" in cells[3] else set())
+            allowed[cells[0]] = names | {cells[0]}
+    return allowed
+
+
+def part_of(module: str) -> str | None:
+    """Which part an import of ours lands in (``arabic_ie`` itself and its own modules: the Face)."""
+    for part in ("Data", "Model", "Training"):
+        if module == PART_PACKAGES[part] or module.startswith(PART_PACKAGES[part] + "."):
+            return part
+    return "Face" if module == "arabic_ie" or module.startswith("arabic_ie.") else None
+
+
+def test_every_part_imports_only_what_the_house_in_the_readme_allows():
+    house = house_from_readme()
+    assert set(house) == set(PART_PACKAGES)  # the README draws every part
+    assert house["Data"] == {"Data"} and house["Model"] == {"Model", "Data"}
+    wrong = {}
+    for part, folder in FOLDERS.items():
+        for path in sorted((REPO / folder).glob("*.py")):
+            bad = sorted(m for m in imports_of(path) if part_of(m) not in (None, *house[part]))
+            if bad:
+                wrong[f"{folder}/{path.name}"] = bad
+    assert wrong == {}
