@@ -90,7 +90,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         gold = list(read_corpus(args.data, args.format))
         tagger = JointTagger.from_pretrained(args.model, device=args.device, backend=args.backend,
                                              quantize=args.quantize)
-        pred = tagger.predict(gold, batch_size=args.batch_size, split_sentences=False)
+        pred = tagger.predict(gold, batch_size=args.batch_size, split_sentences=False, tag_all_languages=True)
     else:
         raise SystemExit("arabic-ie eval: give --model and --data, or --gold and --pred")
     scores = score(gold, pred)

@@ -99,7 +99,7 @@ def run_demo(output: str = "outputs/demo", epochs: int | None = None, model: str
     for name, path in EVAL_SETS.items():
         gold = list(read_jsonl(path))
         rows = {system: score(gold, [baseline.predict(r) for r in gold]) for system, baseline in systems.items()}
-        rows[f"arabic-ie ({tagger.model.config.base_model})"] = score(gold, tagger.predict(gold, split_sentences=False))
+        rows[f"arabic-ie ({tagger.model.config.base_model})"] = score(gold, tagger.predict(gold, split_sentences=False, tag_all_languages=True))
         comparison[f"{name}, {len(gold)} sentences"] = rows
         print(f"\n{name}, {len(gold)} sentences (F1, %: entities; trigger and argument classification):")
         print(score_table(rows))

@@ -14,7 +14,7 @@ from .text import is_arabic_script, is_latin, split_words
 #: letters of Persian and Urdu that Arabic does not use (ی U+06CC and ک U+06A9, not ي and ك)
 PERSIAN_URDU_LETTERS = frozenset("پچژگکیٹڈڑںےۀۓە")
 #: frequent Persian words, not Arabic words, written without those letters
-PERSIAN_WORDS = frozenset({"را", "است", "از", "در", "هم", "شد"})
+PERSIAN_WORDS = frozenset({"را", "است", "از", "در", "شد"})  # not هم: Arabic "they" too
 
 
 def not_arabic_reason(text: str) -> str | None:

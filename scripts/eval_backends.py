@@ -37,7 +37,7 @@ def main() -> None:
         for path in args.data:
             gold = list(read_corpus(path))
             started = time.perf_counter()
-            predictions = tagger.predict(gold, split_sentences=False)
+            predictions = tagger.predict(gold, split_sentences=False, tag_all_languages=True)
             seconds = time.perf_counter() - started
             results.setdefault(path, {})[name] = {**summarize_metric(score(gold, predictions)),
                                                   "seconds": round(seconds, 3)}

@@ -31,7 +31,7 @@ def main() -> None:
     for quantize in ("none", "int8"):
         tagger = JointTagger.from_pretrained(args.model, device="cpu", quantize=quantize)
         started = time.perf_counter()
-        predictions = tagger.predict(gold, split_sentences=False)
+        predictions = tagger.predict(gold, split_sentences=False, tag_all_languages=True)
         seconds = time.perf_counter() - started
         results[quantize] = {**summarize_metric(score(gold, predictions)), "seconds": round(seconds, 3)}
     print(f"{'':8}{'entity F1':>11}{'trigger F1':>12}{'argument F1':>13}{'seconds':>9}")

@@ -218,3 +218,33 @@ def test_english_glosses_in_brackets_get_no_span_and_mixed_names_stay(tagger, mo
     found = [GLOSSES[e.start:e.end] for e in record.entities]
     assert words[2:6] == ["(", "Albert", "Einstein", ")"] and words[9] == "Zürich" and words[18:21] == ["(", "IMF", ")"]
     assert found == ["ألبرت أينشتاين", "زيورخ", "صندوق النقد الدولي", "وشبكة CNN بالعربية"]
+
+
+def test_the_arabic_word_hum_is_not_persian():
+    from arabic_ie.data.language import not_arabic_reason
+
+    assert not_arabic_reason("هم هم قادمون غدا") is None  # "they": Arabic, twice in a short sentence
+    assert not_arabic_reason("ما در برابر همسایگان از حقوق خود دفاع می‌کنیم") is not None
+
+
+def test_every_evaluation_path_scores_every_gold_sentence(tiny_model_dir, tmp_path, monkeypatch):
+    """The language filter is for tagging unknown text; in evaluation it dropped gold silently."""
+    from arabic_ie.cli import main
+    from arabic_ie.data.jsonl import write_jsonl
+    from arabic_ie.model.tagger import JointTagger
+    from arabic_ie.training.trainer import evaluate_model
+
+    calls = []
+    real = JointTagger.predict
+
+    def spy(self, texts, *args, **kwargs):
+        calls.append(kwargs.get("tag_all_languages", False))
+        return real(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(JointTagger, "predict", spy)
+    gold = [Record("en", "The minister met Emmanuel Macron in Paris on Tuesday.", [], None)]
+    tagger = JointTagger.from_pretrained(tiny_model_dir)
+    evaluate_model(tagger.model, tagger.tokenizer, gold, batch_size=4)
+    write_jsonl(gold, tmp_path / "gold.jsonl")
+    assert main(["eval", "--model", str(tiny_model_dir), "--data", str(tmp_path / "gold.jsonl")]) == 0
+    assert calls == [True, True]

@@ -126,7 +126,8 @@ def evaluate_model(model: ArabicIEModel, tokenizer: Any, records: list[Record], 
     """Predict ``records`` with the model as it is now, score against their gold annotations."""
     was_training = model.training
     tagger = JointTagger(model, tokenizer, next(model.parameters()).device)
-    predictions = tagger.predict(records, batch_size=batch_size, split_sentences=False)
+    # every gold sentence is scored: the language filter would drop gold without a word
+    predictions = tagger.predict(records, batch_size=batch_size, split_sentences=False, tag_all_languages=True)
     model.train(was_training)
     return score(records, predictions)
 
@@ -391,7 +392,8 @@ class Trainer:
         for name, files in (("dev", cfg.dev_files), ("test", cfg.test_files)):
             if files:
                 records = dev if name == "dev" else test
-                metrics[name] = score(records, best.predict(records, batch_size=cfg.eval_batch_size, split_sentences=False))
+                metrics[name] = score(records, best.predict(records, batch_size=cfg.eval_batch_size, split_sentences=False,
+                                                                      tag_all_languages=True))
                 acc.print(f"\n{name} scores of the best model:\n{format_table(metrics[name])}")
         result["metrics"] = metrics
         with self._writing(f"the model card and report in {self.output}"):
