@@ -45,9 +45,17 @@ TRIGGER_CONTROL = "trigger"
 ARG_LABEL = "ARG"
 SOURCES = ("annotations", "predictions")
 
-# Label Studio picks colours itself when none is given; fixed ones keep the schema readable.
-_PALETTE = ["#f4a261", "#2a9d8f", "#e9c46a", "#8ecae6", "#b5838d", "#90be6d", "#f28482", "#a2d2ff",
-            "#cdb4db", "#ffafcc", "#bde0fe", "#caffbf", "#fdffb6", "#ffd6a5", "#9bf6ff"]
+def distinct_colours(count: int) -> list[str]:
+    """``count`` different, readable background colours: hues a golden angle apart (never the
+    same twice), two lightness levels. Label Studio picks repeating colours itself, and a fixed
+    palette ran out at the 16th label: the 21 types and 15 roles of the guidelines need 37."""
+    import colorsys
+
+    colours = []
+    for k in range(count):
+        red, green, blue = colorsys.hls_to_rgb((k * 0.6180339887) % 1.0, 0.62 if k % 2 else 0.74, 0.65)
+        colours.append(f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}")
+    return colours
 
 
 # --- offsets -------------------------------------------------------------------------------------
@@ -77,20 +85,20 @@ def labeling_config(schema: LabelSchema) -> str:
     """The XML labeling config for a schema: entity labels (and ``ARG``), trigger labels (event
     types) and one relation label per role, over a right-to-left text."""
 
-    def labels(names: Iterable[str], offset: int) -> str:
-        """``<Label>`` lines for the names, colours taken round the palette from ``offset`` on."""
-        return "\n".join(f'    <Label value="{escape(name)}" background="{_PALETTE[(offset + k) % len(_PALETTE)]}"/>'
-                         for k, name in enumerate(names))
+    entity_names = [*schema.entity_types, ARG_LABEL]
+    colours = iter(distinct_colours(len(entity_names) + len(schema.event_types) + len(schema.roles)))
+
+    def labels(names: Iterable[str], tag: str = "Label") -> str:
+        """``<Label>`` (or ``<Relation>``) lines for the names, each with a colour of its own."""
+        return "\n".join(f'    <{tag} value="{escape(name)}" background="{next(colours)}"/>' for name in names)
 
     parts = ["<View>", '  <Header value="Entities"/>', f'  <Labels name="{ENTITY_CONTROL}" toName="{TEXT}">',
-             labels([*schema.entity_types, ARG_LABEL], 0), "  </Labels>"]
+             labels(entity_names), "  </Labels>"]
     if schema.event_types:  # a NER-only schema has no triggers and no roles: no empty controls
         parts += ['  <Header value="Event triggers (link each to its arguments with a relation named by the role)"/>',
-                  f'  <Labels name="{TRIGGER_CONTROL}" toName="{TEXT}">',
-                  labels(schema.event_types, len(schema.entity_types) + 1), "  </Labels>"]
+                  f'  <Labels name="{TRIGGER_CONTROL}" toName="{TEXT}">', labels(schema.event_types), "  </Labels>"]
     if schema.roles:
-        parts += ["  <Relations>", "\n".join(f'    <Relation value="{escape(role)}"/>' for role in schema.roles),
-                  "  </Relations>"]
+        parts += ["  <Relations>", labels(schema.roles, "Relation"), "  </Relations>"]
     parts += ['  <View style="direction: rtl; text-align: right; font-size: 1.2em; line-height: 2">',
               f'    <Text name="{TEXT}" value="${TEXT}" granularity="word"/>', "  </View>", "</View>", ""]
     return "\n".join(parts)
