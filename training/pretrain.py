@@ -223,6 +223,19 @@ def masked_lm_loss(model: BertForMaskedLM, input_ids: torch.Tensor, labels: torc
     return torch.nn.functional.cross_entropy(logits.float(), labels[masked]), int(masked.sum())
 
 
+class MaskedPositionsLM(torch.nn.Module):
+    """A ``BertForMaskedLM`` whose forward is :func:`masked_lm_loss`: the module ``accelerate``
+    wraps, so that with several processes the gradients are synchronised through its forward."""
+
+    def __init__(self, mlm: BertForMaskedLM):
+        super().__init__()
+        self.mlm = mlm
+
+    def forward(self, input_ids: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The masked-position loss and how many positions it read."""
+        return masked_lm_loss(self.mlm, input_ids, labels)
+
+
 def flops_per_token(config: BertConfig, mlm_probability: float) -> float:
     """Training FLOPs per input token (forward and backward, 3x the forward): the encoder's
     matrix products, attention over the sequence, and the vocabulary projection of the masked
@@ -397,13 +410,14 @@ class Pretrainer:
             acc.print(f"word2vec: {set_embeddings(model, tokenizer, vectors)} of {len(tokenizer)} token embeddings "
                       f"set in {time.time() - started:.0f} s")
             self.word2vec_seconds = time.time() - started
-        decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-        no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+        trained = MaskedPositionsLM(model)
+        decay = [p for p in trained.parameters() if p.ndim >= 2]
+        no_decay = [p for p in trained.parameters() if p.ndim < 2]
         optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                        {"params": no_decay, "weight_decay": 0.0}],
                                       lr=cfg.learning_rate, betas=(0.9, 0.98), eps=1e-6)
         scheduler = get_scheduler("linear", optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.max_steps)
-        model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
+        trained, optimizer, scheduler = acc.prepare(trained, optimizer, scheduler)
         acc.register_for_checkpointing(self.state, self.stream_state)
         checkpoint = self._latest_checkpoint() if resume else None
         if checkpoint is not None:
@@ -414,20 +428,19 @@ class Pretrainer:
                                      self.stream_state))
         per_token = flops_per_token(encoder_config, cfg.mlm_probability)
         peak = matmul_rate()
-        acc.print(f"encoder: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters, "
+        acc.print(f"encoder: {sum(p.numel() for p in trained.parameters()) / 1e6:.1f}M parameters, "
                   f"{per_token / 1e6:.0f} MFLOP per training token; this machine's matmul rate {peak / 1e9:.0f} GFLOP/s")
         progress = tqdm(total=cfg.max_steps, initial=self.state.step, desc="Pretraining", dynamic_ncols=True,
                         disable=not acc.is_local_main_process)
-        model.train()
+        trained.train()
         while self.state.step < cfg.max_steps:
             started = time.perf_counter()
             # each process takes its own share of every global batch, so the stream advances alike on all
             sequences = [next(stream) for _ in range(cfg.batch_size * acc.num_processes)][acc.process_index::acc.num_processes]
             batch = collator([{"input_ids": s} for s in sequences])
-            loss, _ = masked_lm_loss(acc.unwrap_model(model) if acc.num_processes == 1 else model.module,
-                                     batch["input_ids"].to(acc.device), batch["labels"].to(acc.device))
+            loss, _ = trained(batch["input_ids"].to(acc.device), batch["labels"].to(acc.device))
             acc.backward(loss)
-            acc.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            acc.clip_grad_norm_(trained.parameters(), cfg.max_grad_norm)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
@@ -443,7 +456,7 @@ class Pretrainer:
             if self.state.step % cfg.checkpoint_every == 0 or self.state.step == cfg.max_steps:
                 self._save_checkpoint()
         progress.close()
-        return self._finish(acc.unwrap_model(model), tokenizer, per_token, peak)
+        return self._finish(acc.unwrap_model(trained).mlm, tokenizer, per_token, peak)
 
     def _save_checkpoint(self) -> None:
         """``save_state`` into a temporary folder, marked DONE and renamed when complete, so a
