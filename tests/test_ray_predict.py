@@ -107,7 +107,7 @@ def expected(tiny_model_dir, shards, tmp_path_factory):
 
 
 def test_ray_output_is_the_one_process_output(ray_local, tiny_model_dir, shards, expected, tmp_path):
-    from arabic_ie.model import ray_predict
+    from arabic_ie import ray_predict
 
     out = tmp_path / "out"
     args = predict_args("--engine", "ray", "--model", str(tiny_model_dir), "--input", str(shards),
@@ -173,7 +173,7 @@ def test_killed_job_reruns_to_the_same_output(ray_local, tiny_model_dir, shards,
 
 
 def test_missing_input_and_stdout_are_clear_errors(tiny_model_dir, tmp_path, capsys):
-    from arabic_ie.model import ray_predict
+    from arabic_ie import ray_predict
 
     code = ray_predict.main(predict_args("--engine", "ray", "--model", str(tiny_model_dir), "--input",
                                          str(tmp_path / "nowhere"), "--output", str(tmp_path / "out")))
@@ -189,7 +189,7 @@ def test_parquet_shards_through_a_filesystem_uri(ray_local, tiny_model_dir, tmp_
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from arabic_ie.model import ray_predict
+    from arabic_ie import ray_predict
 
     records = list(read_jsonl(REPO / "data" / "sample" / "dev.jsonl"))[:30]
     source = tmp_path / "in"
