@@ -274,8 +274,7 @@ def encoder_card(result: dict[str, Any], config: BertConfig) -> str:
     """The encoder's card: what it is, what text it read and how long, how well it predicts held-out
     text, its licence, and the command that rebuilds it."""
     cfg = result["config"]
-    params = (config.vocab_size * config.hidden_size + config.max_position_embeddings * config.hidden_size
-              + config.num_hidden_layers * (4 * config.hidden_size ** 2 + 2 * config.hidden_size * config.intermediate_size))
+    params = result["parameters"]
     files = ", ".join(f"`{'/'.join(Path(f).parts[-2:])}`" for f in cfg["text_files"])
     held = ", ".join(f"`{'/'.join(Path(f).parts[-2:])}`" for f in cfg["heldout_files"]) or "none"
     perplexity = result["heldout_perplexity"]
@@ -504,6 +503,7 @@ class Pretrainer:
         """Held-out perplexity, then the encoder folder written atomically (``OUTPUT/encoder``)."""
         acc, cfg = self.accelerator, self.config
         result = {"steps": self.state.step, "tokens": self.state.tokens, "embeddings": cfg.embeddings,
+                  "parameters": sum(p.numel() for p in model.parameters()),
                   "word2vec_seconds": round(self.word2vec_seconds, 1),
                   "train_seconds": round(self.state.seconds, 1),
                   "tokens_per_second": round(self.state.tokens / max(self.state.seconds, 1e-9)),

@@ -369,7 +369,7 @@ class Trainer:
         """What the model card says of the training data: files, corpus names, their licences."""
         cards = {f: read_corpus_card(f) for f in self.config.train_files}
         licences = sorted({f"{c.name}: {c.license}" for c in cards.values() if c and c.license})
-        return {"data_files": [os.path.basename(f) for f in self.config.train_files],
+        return {"data_files": ["/".join(Path(f).parts[-2:]) for f in self.config.train_files],
                 "datasets": sorted({c.name for c in cards.values() if c}),
                 "data_licenses": licences, "model_name": f"arabic-ie ({self.config.model})"}
 
