@@ -305,6 +305,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: options that name a file a command writes, and options that name files it reads
+OUTPUT_OPTIONS = ("output", "output_json", "output_md")
+INPUT_OPTIONS = ("input", "gold", "pred", "data", "pool", "files", "train", "dev", "test", "config", "baseline_train")
+
+
+def refuse_writing_over_an_input(args: argparse.Namespace) -> None:
+    """ValueError, before any work, when a command would write over one of its own inputs (the
+    same file, through a symlink or a hard link too): ``eval --output-json gold.jsonl --gold
+    gold.jsonl`` and ``render t.jsonl -o t.jsonl`` destroyed their input. ``predict`` has its own
+    guard (resume keeps its output)."""
+    from arabic_ie.data.fileio import same_file
+
+    if args.command == "predict":
+        return
+    inputs = []
+    for name in INPUT_OPTIONS:
+        value = getattr(args, name, None)
+        inputs += [value] if isinstance(value, str) else list(value or [])
+    for name in OUTPUT_OPTIONS:
+        output = getattr(args, name, None)
+        if not isinstance(output, str) or output == "-":
+            continue
+        for source in inputs:
+            if isinstance(source, str) and source != "-" and same_file(output, source):
+                option = "--" + name.replace("_", "-")
+                raise ValueError(f"{option} {output} is the input {source} (the same file): writing it would destroy "
+                                 "the input; give another output path")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; exit code 0, 1 (validate found problems) or 2 (an error, printed as one
     line)."""
@@ -330,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from arabic_ie.training.config import ConfigError
 
     try:
+        refuse_writing_over_an_input(args)
         return args.func(args)
     except (CorpusError, ConfigError, OSError, ValueError) as err:
         print(f"arabic-ie {args.command}: error: {err}", file=sys.stderr)

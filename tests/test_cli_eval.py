@@ -49,3 +49,30 @@ def test_eval_prints_the_baselines_beside(tmp_path, capsys):
     evaluated = [line for line in out.splitlines() if line.strip().startswith("evaluated")][0]
     assert evaluated.split()[1:] == ["100.0", "100.0", "100.0"]
 
+
+
+def test_no_command_writes_over_its_own_input(tmp_path, capsys):
+    """eval --output-json gold.jsonl --gold gold.jsonl, render t.jsonl -o t.jsonl, convert a a and
+    select -o over the pool destroyed their input; every writing command now refuses first."""
+    import os
+    import shutil
+
+    from arabic_ie.cli import main as cli_main
+
+    gold = tmp_path / "gold.jsonl"
+    shutil.copy(SAMPLE / "test.jsonl", gold)
+    (tmp_path / "link.jsonl").symlink_to(gold)
+    before = gold.read_bytes()
+    commands = [
+        ["eval", "--gold", str(gold), "--pred", str(gold), "--output-json", str(gold)],
+        ["eval", "--gold", str(gold), "--pred", str(gold), "--output-md", str(tmp_path / "link.jsonl")],
+        ["render", str(gold), "-o", str(gold)],
+        ["convert", str(gold), str(tmp_path / "link.jsonl")],
+        ["labelstudio-config", "--data", str(gold), "-o", str(gold)],
+    ]
+    for argv in commands:
+        assert cli_main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "is the input" in err and "would destroy the input" in err, argv
+        assert gold.read_bytes() == before and os.path.islink(tmp_path / "link.jsonl")
+    assert cli_main(["eval", "--gold", str(gold), "--pred", str(gold), "--output-json", str(tmp_path / "s.json")]) == 0
