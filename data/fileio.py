@@ -18,7 +18,6 @@ def why_writing_failed(err: BaseException, folder: str | Path) -> str:
     """A plain reason for a failed write: the disk is full, a quota or a file-size limit was
     reached, or (when the library gave no errno, as torch's C++ writer does) which of those the
     machine shows now."""
-    import errno
     import resource
     import shutil
 

@@ -61,15 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     sets = {"ANERcorp-EE dev": list(read_jsonl(ANERCORP / "dev.jsonl")),
             "sample test": list(read_jsonl(SAMPLE / "test.jsonl")),
             "Wojood sample (out of domain, entities)": wojood_mapped(shared)}
-    systems: dict[str, Any] = dict(baselines(train)) if not args.no_crf else {}
     if args.no_crf:
         from arabic_ie.training.baseline import MajorityBaseline
 
-        systems = {"majority label per word": MajorityBaseline(train)}
-    taggers = {}
-    for item in args.model:
-        name, _, folder = item.partition("=")
-        taggers[name] = JointTagger.from_pretrained(folder)
+        systems: dict[str, Any] = {"majority label per word": MajorityBaseline(train)}
+    else:
+        systems = baselines(train)
+    folders = {name: Path(folder) for name, _, folder in (item.partition("=") for item in args.model)}
+    taggers = {name: JointTagger.from_pretrained(folder) for name, folder in folders.items()}
     results: dict[str, dict[str, Any]] = {}
     for set_name, gold in sets.items():
         rows = {name: score(gold, [system.predict(r) for r in gold]) for name, system in systems.items()}
@@ -78,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             rows[name] = score(gold, tagger.predict(gold, split_sentences=False, tag_all_languages=True))
         results[set_name] = rows
         print(f"\n{set_name}, {len(gold)} sentences (F1, %):\n{format_comparison(rows)}")
-    for name, item in zip(taggers, args.model):
-        folder = Path(item.partition("=")[2])
+    for name, folder in folders.items():
         size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
         metrics = folder.parent / "metrics.json"
         seconds = json.loads(metrics.read_text())["train_seconds"] if metrics.exists() else None

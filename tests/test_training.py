@@ -286,7 +286,7 @@ def test_mid_epoch_kills_resume_to_identical_weights(tmp_path, handful, monkeypa
 def test_rank_zero_renames_a_checkpoint_only_after_every_rank_saved(tmp_path, handful, monkeypatch):
     """In multi-process training each rank writes its own random-state file into the temporary
     folder; rank 0 must wait for all of them before renaming it into a resumable checkpoint."""
-    import arabic_ie.training.trainer as trainer_module
+    import arabic_ie.training.checkpoints as checkpoints
 
     path, _ = handful
     events = []
@@ -304,7 +304,7 @@ def test_rank_zero_renames_a_checkpoint_only_after_every_rank_saved(tmp_path, ha
     trainer = Trainer(small_config(tmp_path, path, epochs=1))
     trainer.accelerator = Accelerator()
     real_replace = os.replace
-    monkeypatch.setattr(trainer_module.os, "replace", lambda a, b: (events.append("rename"), real_replace(a, b)))
+    monkeypatch.setattr(checkpoints.os, "replace", lambda a, b: (events.append("rename"), real_replace(a, b)))
     trainer._save_checkpoint()
     assert events.index("barrier") < events.index("rename")
 

@@ -20,7 +20,6 @@ import gzip
 import json
 import logging
 import math
-import os
 import random
 import shutil
 import time
@@ -40,11 +39,11 @@ from arabic_ie.data.locks import exclusive_lock
 from arabic_ie.data.text import NormalizationConfig, normalize_word, split_words
 from arabic_ie.model.tiny import SPECIAL_TOKENS
 
+from .checkpoints import CHECKPOINTS, latest_checkpoint, write_checkpoint
 from .config import ConfigError
 from .pretrain_config import PretrainConfig
 
 logger = logging.getLogger(__name__)
-CHECKPOINTS = "checkpoints"
 TOKENIZER = "tokenizer"
 PRETRAINING_FILE = "pretraining.json"
 
@@ -55,9 +54,10 @@ def read_lines(path: str | Path) -> Iterator[str]:
     JSON lines whose ``text`` field is taken (the unlabelled side of an annotated corpus)."""
     path = str(path)
     opener = gzip.open if path.endswith(".gz") else open
+    json_lines = path.endswith((".jsonl", ".jsonl.gz"))
     with opener(path, "rt", encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
-            if path.endswith((".jsonl", ".jsonl.gz")):
+            if json_lines:
                 try:
                     line = json.loads(line)["text"] if line.strip() else ""
                 except (ValueError, KeyError, TypeError) as err:
@@ -367,9 +367,7 @@ class Pretrainer:
             return self._run(resume)
 
     def _latest_checkpoint(self) -> Path | None:
-        folder = self.output / CHECKPOINTS
-        done = sorted(p for p in folder.glob("step-*") if (p / "DONE").exists()) if folder.exists() else []
-        return done[-1] if done else None
+        return latest_checkpoint(self.output)
 
     def _tokenizer(self, resume: bool) -> PreTrainedTokenizerFast:
         folder = self.output / TOKENIZER
@@ -458,23 +456,7 @@ class Pretrainer:
         return self._finish(acc.unwrap_model(trained).mlm, tokenizer, per_token, peak)
 
     def _save_checkpoint(self) -> None:
-        """``save_state`` into a temporary folder, marked DONE and renamed when complete, so a
-        kill during saving leaves the previous checkpoint as the one to resume from."""
-        acc = self.accelerator
-        folder = self.output / CHECKPOINTS
-        tmp, target = folder / "_", folder / f"step-{self.state.step:09d}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        acc.wait_for_everyone()
-        acc.save_state(str(tmp))
-        acc.wait_for_everyone()
-        if acc.is_main_process:
-            (tmp / "DONE").write_text("ok")
-            shutil.rmtree(target, ignore_errors=True)
-            os.replace(tmp, target)
-            done = sorted(p for p in folder.glob("step-*") if p != target)
-            for old in done[: max(0, len(done) + 1 - self.config.keep_checkpoints)]:
-                shutil.rmtree(old, ignore_errors=True)
-        acc.wait_for_everyone()
+        write_checkpoint(self.accelerator, self.output, f"step-{self.state.step:09d}", self.config.keep_checkpoints)
 
     @torch.no_grad()
     def perplexity(self, model: BertForMaskedLM, tokenizer: PreTrainedTokenizerFast) -> float | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from contextlib import contextmanager, nullcontext
@@ -41,13 +40,13 @@ from arabic_ie.model.modeling import ArabicIEModel
 from arabic_ie.model.tagger import JointTagger
 from arabic_ie.model.tiny import TinyConfig
 
+from .checkpoints import CHECKPOINTS, latest_checkpoint, write_checkpoint
 from .config import ConfigError, TrainConfig
 from .metrics import format_table, score
 from .report import write_report
 from .sampler import LengthGroupedBatchSampler
 
 logger = logging.getLogger(__name__)
-CHECKPOINTS = "checkpoints"
 SETUP = "setup"  # config + tokenizer of the run, written once, so resume rebuilds the same model
 # The argument head only runs on batches with triggers: with several processes, DDP must be told
 # that a parameter may go unused on one rank, or the ranks' gradient all-reduces fall out of step.
@@ -191,10 +190,7 @@ class Trainer:
             return torch.optim.AdamW(param_groups)
 
     def _latest_checkpoint(self) -> Path | None:
-        folder = self.output / CHECKPOINTS
-        done = sorted((p for p in folder.glob("step-*") if (p / "DONE").exists()),
-                      key=lambda p: int(p.name.split("-")[1])) if folder.exists() else []
-        return done[-1] if done else None
+        return latest_checkpoint(self.output)
 
     # -- the loop -------------------------------------------------------------------------------
     def train(self, resume: bool = False) -> dict[str, Any]:
@@ -346,24 +342,9 @@ class Trainer:
             self._write_checkpoint()
 
     def _write_checkpoint(self) -> None:
-        """``save_state`` into a temporary folder, marked DONE and renamed when complete, so a
-        kill during saving leaves the previous checkpoint as the one to resume from."""
-        acc = self.accelerator
-        folder = self.output / CHECKPOINTS
-        target = folder / f"step-{self.state.global_step:09d}{self.state.epoch:03d}{self.state.step_in_epoch:06d}"
-        tmp = folder / "_"
-        shutil.rmtree(tmp, ignore_errors=True)
-        acc.wait_for_everyone()
-        acc.save_state(str(tmp))
-        acc.wait_for_everyone()  # every rank's random-state file is in tmp before it is renamed
-        if acc.is_main_process:
-            (tmp / "DONE").write_text("ok")
-            shutil.rmtree(target, ignore_errors=True)
-            os.replace(tmp, target)
-            done = sorted((p for p in folder.glob("step-*") if p != target), key=lambda p: int(p.name.split("-")[1]))
-            for old in done[: max(0, len(done) + 1 - self.config.keep_checkpoints)]:
-                shutil.rmtree(old, ignore_errors=True)
-        acc.wait_for_everyone()
+        state = self.state
+        write_checkpoint(self.accelerator, self.output, f"step-{state.global_step:09d}{state.epoch:03d}{state.step_in_epoch:06d}",
+                         self.config.keep_checkpoints)
 
     def card_info(self) -> dict[str, Any]:
         """What the model card says of the training data: files, corpus names, their licences."""
