@@ -188,6 +188,29 @@ def _near_misses(name: str) -> str:
     return f" (did you mean {', '.join(repr(str(parent / c)) for c in close)}?)" if close else ""
 
 
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return (text.splitlines()[0] if text else type(err).__name__)[:300]
+
+
+def weights_config_mismatch(info: dict[str, Any]) -> str | None:
+    """What transformers' loading report says is wrong, or None: tensors the config's layers need
+    and the file lacks, tensors in the file that no layer takes (a config with fewer layers, or
+    ``crf``/``char_features`` switched off), tensors of another shape."""
+    problems = []
+    for key, what in (("missing_keys", "lacks {n} tensors the config needs"),
+                      ("unexpected_keys", "holds {n} tensors the config has no layer for"),
+                      ("mismatched_keys", "holds {n} tensors of another shape than the config's")):
+        names = sorted(str(k[0] if isinstance(k, tuple) else k) for k in info.get(key) or ())
+        if names:
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            problems.append(what.format(n=len(names)) + f" ({shown})")
+    if not problems:
+        return None
+    return ("the weights file " + "; it ".join(problems) + ": config.json and model.safetensors come from "
+            "different models (or another version of arabic-ie); use the pair written together, or retrain")
+
+
 def load_model_and_tokenizer(name_or_path: str, revision: str | None = None,
                              **hub_kwargs: Any) -> tuple[ArabicIEModel, Any]:
     """Load from a local folder, or download (and cache) from the hub; offline mode, or a hub that
@@ -208,11 +231,14 @@ def load_model_and_tokenizer(name_or_path: str, revision: str | None = None,
         missing = check_model_folder(folder)
         if missing:
             raise ModelLoadError(f"model {where}: not an arabic-ie model folder; missing: {'; '.join(missing)}")
-        model, info = ArabicIEModel.from_pretrained(folder, output_loading_info=True, **hub_kwargs)
-        if info.get("missing_keys"):  # random weights would give silently different predictions
-            raise ModelLoadError(f"model {where}: the weights file lacks {len(info['missing_keys'])} tensors "
-                                 f"({', '.join(sorted(info['missing_keys'])[:3])}, ...): saved by another "
-                                 "version of arabic-ie? Retrain or re-save it with this version")
+        try:
+            model, info = ArabicIEModel.from_pretrained(folder, output_loading_info=True, **hub_kwargs)
+        except RuntimeError as err:  # a tensor of another shape (hidden_size edited in config.json)
+            raise ModelLoadError(f"model {where}: config.json does not describe the weights: "
+                                 f"{_first_line(err)}") from None
+        problem = weights_config_mismatch(info)
+        if problem:  # random or ignored weights would give silently different predictions
+            raise ModelLoadError(f"model {where}: {problem}")
         tokenizer = AutoTokenizer.from_pretrained(folder, **hub_kwargs)
     except ModelLoadError:
         raise

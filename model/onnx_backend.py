@@ -78,24 +78,40 @@ class OnnxEncoder:
 
     @classmethod
     def load(cls, onnx_dir: str | Path, quantize: str | None, entity_labels: list[str],
-             trigger_labels: list[str], threads: int | None = None) -> "OnnxEncoder":
-        """Open ``onnx_dir``'s fp32 or int8 graph, after checking it was exported for these labels."""
+             trigger_labels: list[str], threads: int | None = None, weights: str | None = None) -> "OnnxEncoder":
+        """Open ``onnx_dir``'s fp32 or int8 graph, after checking it was exported for these labels
+        and, given ``weights`` (:func:`.fingerprint.weights_fingerprint`), from these weights."""
         ort = require("onnxruntime")
         onnx_dir = Path(onnx_dir)
         path = onnx_dir / FILES[precision(quantize)]
         info_file = onnx_dir / EXPORT_INFO
+        again = "export it again with `arabic-ie export --model MODEL`"
         if not path.is_file() or not info_file.is_file():
             raise OnnxBackendError(f"no {path.name} (with {EXPORT_INFO}) in {onnx_dir}: "
                                    "write it with `arabic-ie export --model MODEL`")
-        info = json.loads(info_file.read_text(encoding="utf-8"))
+        try:
+            info = json.loads(info_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise OnnxBackendError(f"{info_file} is not valid JSON ({err}): {again}") from None
         if info.get("entity_labels") != entity_labels or info.get("trigger_labels") != trigger_labels:
-            raise OnnxBackendError(f"{onnx_dir} was exported from a model with other labels: "
-                                   "export it again with `arabic-ie export --model MODEL`")
+            raise OnnxBackendError(f"{onnx_dir} was exported from a model with other labels: {again}")
+        if weights is not None and info.get("weights") != weights:
+            found = f"weights {info['weights']}" if info.get("weights") else "no weights fingerprint (an older export)"
+            raise OnnxBackendError(f"{onnx_dir} was exported from other weights than this model's ({found}, "
+                                   f"this model {weights}): {again}")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads:
             options.intra_op_num_threads = threads
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime raises its own classes (Fail, InvalidGraph, ...) for a bad file
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise OnnxBackendError(f"{path} cannot be loaded by ONNX Runtime ({first_line[:200]}): {again}") from None
+        inputs = [i.name for i in session.get_inputs()]
+        outputs = [o.name for o in session.get_outputs()]
+        if not set(INPUTS) <= set(inputs) <= {*INPUTS, CHAR_INPUT} or outputs != list(OUTPUTS):
+            raise OnnxBackendError(f"{path} is not an arabic-ie graph (inputs {inputs}, outputs {outputs}): {again}")
         return cls(session, path)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
@@ -114,11 +130,13 @@ def open_encoder(model: Any, onnx_dir: str | Path | None, quantize: str | None,
     the files with the model instead."""
     import tempfile
 
+    from .fingerprint import weights_fingerprint
+
     schema = model.config.label_schema
     labels = (schema.entity_labels, schema.trigger_labels)
     variant = precision(quantize)
     if onnx_dir is not None and (Path(onnx_dir) / FILES[variant]).is_file():
-        return OnnxEncoder.load(onnx_dir, variant, *labels, threads=threads)
+        return OnnxEncoder.load(onnx_dir, variant, *labels, threads=threads, weights=weights_fingerprint(model))
     require("onnxruntime")
     from .onnx_export import export_onnx
 

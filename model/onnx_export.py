@@ -16,6 +16,7 @@ recognise the graph they produce (the dynamo exporter's SDPA graph is not fused 
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import warnings
@@ -25,6 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .fingerprint import weights_fingerprint
 from .modeling import ArabicIEModel
 from arabic_ie.data.chars import PAD, RESERVED, CharEncoder
 
@@ -54,10 +56,11 @@ def graph_inputs(model: ArabicIEModel) -> tuple[str, ...]:
 
 
 def _trace(model: ArabicIEModel, path: Path) -> None:
-    """Step 1: the raw fp32 graph, traced on a small padded batch with dynamic axes."""
-    was_training = model.training
-    wrapper = EncoderWithHeads(model.float().cpu()).eval()  # a new module trains by default, and the
-    # exporter restores the mode it found: an untouched wrapper would leave the model in training mode
+    """Step 1: the raw fp32 graph, traced on a small padded batch with dynamic axes. A copy is
+    traced, so the caller's model keeps its device, dtype, mode and attention implementation."""
+    model = copy.deepcopy(model).float().cpu().eval()
+    model.encoder.set_attn_implementation("eager")  # the graph ONNX Runtime's attention fusion matches
+    wrapper = EncoderWithHeads(model).eval()
     input_ids = torch.full((2, 16), 5, dtype=torch.long)
     attention_mask = torch.ones_like(input_ids)
     attention_mask[1, 9:] = 0  # a padded row, so the mask path is traced as a real computation
@@ -71,18 +74,11 @@ def _trace(model: ArabicIEModel, path: Path) -> None:
         chars[:, 0] = chars[1, 9:] = PAD  # special tokens and padding have no word
         example += (chars,)
         dynamic[CHAR_INPUT][2] = "letters"
-    previous = getattr(model.encoder.config, "_attn_implementation", None)
-    model.encoder.set_attn_implementation("eager")  # the graph ONNX Runtime's attention fusion matches
-    try:
-        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-            warnings.simplefilter("ignore")  # tracer warnings on shape checks that stay constant
-            torch.onnx.export(wrapper, example, str(path), input_names=list(inputs),
-                              output_names=list(OUTPUTS), dynamic_axes=dynamic, opset_version=OPSET,
-                              do_constant_folding=True, dynamo=False)
-    finally:
-        if previous:
-            model.encoder.set_attn_implementation(previous)
-        model.train(was_training)
+    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer warnings on shape checks that stay constant
+        torch.onnx.export(wrapper, example, str(path), input_names=list(inputs),
+                          output_names=list(OUTPUTS), dynamic_axes=dynamic, opset_version=OPSET,
+                          do_constant_folding=True, dynamo=False)
 
 
 def _optimize(raw: Path, path: Path, model: ArabicIEModel) -> dict[str, int]:
@@ -146,6 +142,7 @@ def export_onnx(model: ArabicIEModel, output_dir: str | Path, int8: bool = True)
     info: dict[str, object] = {
         "files": files, "inputs": list(graph_inputs(model)), "outputs": list(OUTPUTS), "opset": OPSET,
         "fused_operators": fused, "entity_labels": schema.entity_labels, "trigger_labels": schema.trigger_labels,
+        "weights": weights_fingerprint(model),
         "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
         "note": "encoder + entity and trigger heads; the argument head runs in torch on `hidden`",
     }

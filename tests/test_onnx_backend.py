@@ -138,6 +138,54 @@ def test_stale_onnx_files_are_refused(exported, tmp_path):
         JointTagger.from_pretrained(copy, backend="onnx")
 
 
+def test_a_graph_of_other_weights_with_the_same_labels_is_refused(exported, tiny_model_dir, tmp_path):
+    """Issue 23: an onnx/ folder left from another model with the same labels ran without a
+    word (0 entities where torch found 62). The export records a fingerprint of the weights."""
+    import shutil
+
+    import torch
+
+    tagger = JointTagger.from_pretrained(exported, device="cpu")
+    with torch.no_grad():
+        tagger.model.entity_head.weight.add_(0.5)  # the same model "retrained": other weights, same labels
+    other = tmp_path / "retrained"
+    tagger.save_pretrained(other)
+    shutil.copytree(exported / "onnx", other / "onnx")  # the old model's graph copied beside it
+    with pytest.raises(OnnxBackendError, match="other weights"):
+        JointTagger.from_pretrained(other, backend="onnx")
+    done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "predict", "--model", str(other), "--input", "-",
+                           "--output", "-", "--backend", "onnx"], input="قال محمد\n", capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 2 and "other weights" in done.stderr and "arabic-ie export" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("content", [b"", b"not a graph at all", "truncated"])
+def test_a_broken_graph_file_is_a_one_line_error(exported, tmp_path, content):
+    import shutil
+
+    copy = shutil.copytree(exported, tmp_path / "copy")
+    graph = copy / "onnx" / "model.onnx"
+    graph.write_bytes(graph.read_bytes()[:5000] if content == "truncated" else content)
+    with pytest.raises(OnnxBackendError, match="cannot be loaded by ONNX Runtime.*arabic-ie export"):
+        JointTagger.from_pretrained(copy, backend="onnx")
+
+
+def test_export_leaves_the_callers_model_as_it_was(trained_dir, tmp_path):
+    """Issue 22: exporting moved the caller's model to the CPU in float32 and could leave it in
+    another mode; it now traces a copy."""
+    import torch
+
+    from arabic_ie.model.fingerprint import weights_fingerprint
+    from arabic_ie.model.onnx_export import export_onnx
+
+    model = JointTagger.from_pretrained(trained_dir, device="cpu").model.half().train()
+    before = weights_fingerprint(model), model.encoder.config._attn_implementation
+    export_onnx(model, tmp_path / "onnx", int8=False)
+    assert next(model.parameters()).dtype == torch.float16 and model.training
+    assert (weights_fingerprint(model), model.encoder.config._attn_implementation) == before
+
+
 def test_missing_onnxruntime_names_the_extra(tiny_model_dir, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # what an install without the extra sees
     with pytest.raises(OnnxBackendError, match=r'pip install "arabic-ie\[onnx\]"'):
