@@ -9,6 +9,7 @@ The options and exit codes are the Face's (:mod:`arabic_ie.predict`).
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
@@ -16,6 +17,7 @@ from typing import Any, Iterator, Sequence
 from arabic_ie.data.batch_items import (STDIO, Item, check_not_input, check_readable, count_lines, input_format,
                                         output_format, read_items)
 from arabic_ie.data.batch_sinks import ConllSink, LineSink, is_device, make_sink
+from arabic_ie.data.batch_state import OutputState, read_state, resume_conflicts, sniff_format, write_state
 from arabic_ie.data.errors import BatchError, OutputWriteError
 from arabic_ie.data.fileio import why_writing_failed
 from arabic_ie.data.locks import exclusive_lock
@@ -123,6 +125,28 @@ def library_progress_bars(enabled: bool) -> Iterator[None]:
             enable_progress_bars()
 
 
+def check_and_record_state(args: PredictOptions, out_format: str, tagger: Any) -> None:
+    """Refuse ``--resume`` when the kept records were made in another format, by another model or
+    with other tagging settings; then record how this run writes (a file output only)."""
+    if args.output == STDIO or is_device(args.output):
+        return
+    now = OutputState(format=out_format, model=args.model, weights=tagger.weights_fingerprint,
+                      settings={"sentence_split": args.sentence_split, "tag_all_languages": args.tag_all_languages,
+                                "quantize": args.quantize, "backend": args.backend})
+    if args.resume and os.path.exists(args.output) and os.path.getsize(args.output) > 0:
+        kept = read_state(args.output)
+        if kept is None:  # written before outputs kept their state: at least the format must agree
+            sniffed = sniff_format(args.output)
+            conflicts = [] if sniffed in (None, out_format) else [
+                f"it holds {sniffed} records (add --output-format {sniffed}), this run writes {out_format}"]
+        else:
+            conflicts = resume_conflicts(kept, now)
+        if conflicts:
+            raise BatchError(f"--resume: {args.output} cannot be continued by this run: " + "; ".join(conflicts)
+                             + ". Resume with the options it was written with, or write to a new file")
+    write_state(args.output, now)
+
+
 def run(args: PredictOptions) -> Summary:
     """Tag ``args.input`` into ``args.output`` chunk by chunk (see the module docstring)."""
     from tqdm.auto import tqdm
@@ -138,6 +162,7 @@ def run(args: PredictOptions) -> Summary:
         with library_progress_bars(progress):
             tagger = load_tagger(args.model, args.revision, args.device, args.quantize,
                                   args.backend)  # before touching output
+        check_and_record_state(args, out_format, tagger)
         sink = make_sink(args.output, out_format, model_version=args.model)
         done = sink.start(args.resume)
         items = read_items(args.input, in_format)

@@ -123,7 +123,7 @@ class OnnxEncoder:
 
 
 def open_encoder(model: Any, onnx_dir: str | Path | None, quantize: str | None,
-                 threads: int | None = None) -> OnnxEncoder:
+                 threads: int | None = None, weights: str | None = None) -> OnnxEncoder:
     """The model's graph from ``onnx_dir``; when that holds none (or no folder is given), the
     model is exported into a temporary folder first (ONNX Runtime reads the file once, so the
     folder goes right after). Exporting takes seconds to a minute: ``arabic-ie export`` keeps
@@ -136,7 +136,8 @@ def open_encoder(model: Any, onnx_dir: str | Path | None, quantize: str | None,
     labels = (schema.entity_labels, schema.trigger_labels)
     variant = precision(quantize)
     if onnx_dir is not None and (Path(onnx_dir) / FILES[variant]).is_file():
-        return OnnxEncoder.load(onnx_dir, variant, *labels, threads=threads, weights=weights_fingerprint(model))
+        return OnnxEncoder.load(onnx_dir, variant, *labels, threads=threads,
+                                weights=weights or weights_fingerprint(model))
     require("onnxruntime")
     from .onnx_export import export_onnx
 

@@ -22,6 +22,7 @@ from arabic_ie.data.records import Event, Record, Span
 from arabic_ie.data.text import Word, span_pieces, split_sentences, split_words
 
 from .decoding import BioDecoder
+from .fingerprint import weights_fingerprint
 from .modeling import ArabicIEModel
 
 
@@ -93,6 +94,8 @@ class JointTagger:
         self.quantized = quantize not in (None, "none") and backend == "torch"
         on_cpu = self.quantized or backend == "onnx"
         self.device = torch.device("cpu" if on_cpu else device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        # the fingerprint of the weights as trained: int8 quantisation rounds them, ONNX needs it at once
+        self._weights = weights_fingerprint(model) if self.quantized or backend == "onnx" else None
         if self.quantized:
             self.model = quantize_model(model.eval(), quantize)
         else:
@@ -100,13 +103,21 @@ class JointTagger:
         if backend == "onnx":  # quantize picks the graph; the argument head stays fp32 torch
             from .onnx_backend import open_encoder
 
-            self._onnx = open_encoder(self.model, onnx_dir, quantize)
+            self._onnx = open_encoder(self.model, onnx_dir, quantize, weights=self._weights)
         self.tokenizer = tokenizer
         self.schema = model.config.label_schema
         self.builder = FeatureBuilder(tokenizer, self.schema, model.config.feature_config)
         self._entities = BioDecoder(self.schema.entity_labels, **self.model.decoding_scores("entity"))
         self._triggers = BioDecoder(self.schema.trigger_labels, **self.model.decoding_scores("trigger"))
         self._arguments = BioDecoder(self.schema.argument_labels)
+
+    @property
+    def weights_fingerprint(self) -> str:
+        """A short fingerprint of the model's weights (:func:`.fingerprint.weights_fingerprint`):
+        what an output's resume state and an ONNX export record of the model."""
+        if self._weights is None:
+            self._weights = weights_fingerprint(self.model)
+        return self._weights
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, revision: str | None = None,

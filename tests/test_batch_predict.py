@@ -342,6 +342,81 @@ def test_resume_refuses_an_output_of_another_input(tiny_model_dir, tmp_path, cap
     assert out.read_bytes() == kept
 
 
+def kill_after_two_records(out: Path, out_format: str) -> None:
+    """Leave ``out`` as a run killed after its first two records leaves it."""
+    if out_format == "labelstudio":
+        lines = out.read_bytes().splitlines(keepends=True)
+        out.write_bytes(b"".join(lines[:3]))  # "[" and two tasks, the array unclosed
+    else:
+        lines = out.read_bytes().splitlines(keepends=True)
+        out.write_bytes(b"".join(lines[:2]))
+
+
+@pytest.mark.parametrize("kept_format,resumed_format", [("jsonl", "labelstudio"), ("labelstudio", None),
+                                                        ("doccano", "jsonl")])
+def test_resume_in_another_format_is_refused_naming_the_kept_one(tiny_model_dir, tmp_path, capsys,
+                                                                 kept_format, resumed_format):
+    """Issue 23: jsonl resumed as labelstudio was no longer JSON; the kept format is named."""
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    out = tmp_path / "out.json"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--output-format", kept_format) == 0
+    kill_after_two_records(out, kept_format)
+    kept = out.read_bytes()
+    extra = ["--output-format", resumed_format] if resumed_format else []
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--resume", *extra) == 2
+    err = capsys.readouterr().err
+    assert f"written as {kept_format} (add --output-format {kept_format})" in err
+    assert out.read_bytes() == kept  # nothing touched
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--resume", "--output-format", kept_format) == 0
+    assert "2 of them from before" in capsys.readouterr().err
+
+
+def test_resume_in_another_format_without_a_state_file_is_refused_too(tiny_model_dir, tmp_path, capsys):
+    """An output written before outputs kept their state: its format is read off its first bytes."""
+    from arabic_ie.data.batch_state import state_path
+
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--output-format", "labelstudio") == 0
+    kill_after_two_records(out, "labelstudio")
+    state_path(out).unlink()
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--resume") == 2
+    assert "holds labelstudio records (add --output-format labelstudio)" in capsys.readouterr().err
+
+
+def test_resume_with_another_model_is_refused(tiny_model_dir, tmp_path, capsys):
+    """Issue 23: --resume with another model mixed two models' records in one file."""
+    import torch
+
+    from arabic_ie.model.tagger import JointTagger
+
+    other = JointTagger.from_pretrained(tiny_model_dir, device="cpu")
+    with torch.no_grad():
+        other.model.entity_head.weight.mul_(-1)
+    other.save_pretrained(tmp_path / "other-model")
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    out = tmp_path / "out.jsonl"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)) == 0
+    kill_after_two_records(out, "jsonl")
+    assert run_predict("--model", str(tmp_path / "other-model"), "--input", str(source), "--output", str(out),
+                       "--resume") == 2
+    err = capsys.readouterr().err
+    assert f"written by the model {str(tiny_model_dir)!r}" in err and "other-model" in err
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--resume",
+                       "--tag-all-languages") == 2
+    assert "tag_all_languages=False" in capsys.readouterr().err
+    # the same weights under another path (a copy of the folder) may go on
+    import shutil
+
+    copy = shutil.copytree(tiny_model_dir, tmp_path / "same-weights")
+    assert run_predict("--model", str(copy), "--input", str(source), "--output", str(out), "--resume") == 0
+    assert len(output_lines(out)) == len(SENTENCES)
+
+
 def test_resume_refuses_lines_that_are_not_records(tiny_model_dir, tmp_path, capsys):
     source = write_lines(tmp_path / "in.txt", SENTENCES)
     out = tmp_path / "out.jsonl"
