@@ -16,6 +16,9 @@ from typing import Sequence
 OVERRIDE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)=(.*)$", re.DOTALL)
 #: options of ``train`` that take exactly one value: the word after them is that value, always
 SINGLE_VALUE_OPTIONS = frozenset({"--config", "--model", "--output", "--epochs", "--seed", "--mixed-precision"})
+#: options of ``train`` that take a list of files
+MULTI_VALUE_OPTIONS = frozenset({"--train", "--dev", "--test"})
+FLAGS = frozenset({"--resume", "--help"})
 
 
 class OverrideError(ValueError):
@@ -30,7 +33,10 @@ def split_overrides(argv: Sequence[str], known: Sequence[str]) -> tuple[list[str
     overrides: list[str] = []
     after_option = False
     for word in argv:
-        value_of_option, after_option = after_option, word in SINGLE_VALUE_OPTIONS
+        # after an option argparse does not take here (--device), the next word is its business too
+        value_of_option = after_option
+        after_option = word in SINGLE_VALUE_OPTIONS or (word.startswith("--") and "=" not in word
+                                                        and word not in MULTI_VALUE_OPTIONS | FLAGS)
         match = None if value_of_option else OVERRIDE.match(word)
         if value_of_option:  # `--output DIR` after a setting: DIR is the option's value, not a file
             rest.append(word)

@@ -54,6 +54,25 @@ class _WindowResult:
     events: list[tuple[int, int, str, float, list[tuple[int, int, str, float]]]]  # window-word offsets
 
 
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The device to run on: ``device``, or CUDA when there is one. ValueError (one line, with
+    the fix) for a name torch does not know or a GPU this machine does not have."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"--device {device}: not a device name ({str(err).splitlines()[0]})") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {device}: this machine has no CUDA GPU that torch can use (torch "
+                             f"{torch.__version__}); use --device cpu, or leave --device out to use a GPU when there is one")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"--device {device}: there are only {torch.cuda.device_count()} CUDA device(s) "
+                             f"(cuda:0 to cuda:{torch.cuda.device_count() - 1})")
+    return resolved
+
+
 def quantize_model(model: ArabicIEModel, scheme: str) -> ArabicIEModel:
     """Dynamic int8 quantization of every Linear layer (weights int8, activations quantized on
     the fly): about twice the fp32 speed on CPUs, for a small loss in accuracy. The model is
@@ -93,7 +112,7 @@ class JointTagger:
         # dynamic int8 (torch) and ONNX Runtime run on the CPU only: the device must say so
         self.quantized = quantize not in (None, "none") and backend == "torch"
         on_cpu = self.quantized or backend == "onnx"
-        self.device = torch.device("cpu" if on_cpu else device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = torch.device("cpu") if on_cpu else resolve_device(device)
         # the fingerprint of the weights as trained: int8 quantisation rounds them, ONNX needs it at once
         self._weights = weights_fingerprint(model) if self.quantized or backend == "onnx" else None
         if self.quantized:

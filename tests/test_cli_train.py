@@ -66,3 +66,15 @@ def test_split_overrides():
     assert split_overrides(["batch-size=2"], KNOWN) == ([], ["batch-size=2"])
     with pytest.raises(OverrideError):
         split_overrides(["nope=1"], KNOWN)
+
+
+def test_an_option_train_does_not_have_is_named_by_argparse(captured, capsys):
+    """`train ... epochs=1 --device cuda`: train has no --device, and the error says that,
+    instead of calling 'cuda' a file that follows a setting."""
+    train = str(SAMPLE / "train.jsonl")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["train", "--model", "tiny", "--train", train, "epochs=1", "--device", "cuda"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --device" in err and "follows the setting" not in err
+    assert captured == []

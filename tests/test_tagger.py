@@ -4,6 +4,7 @@ import pytest
 from arabic_ie import JointTagger, Record
 from arabic_ie.data.text import split_words
 from arabic_ie.model.hub import ModelLoadError
+from conftest import SAMPLE
 
 MESSY = ("دمشق (سانا) - أجرى الرئيـــس السوري اتصالاً هاتفيّاً مع نظيره الإيراني مسعود بزشكيان، "
          "وبحثا «التطورات» في المنطقة 🇸🇾 #سوريا، بحسب CNN و میگوید... وبلغت المساعدات 3.5 مليار دولار!")
@@ -248,3 +249,23 @@ def test_every_evaluation_path_scores_every_gold_sentence(tiny_model_dir, tmp_pa
     write_jsonl(gold, tmp_path / "gold.jsonl")
     assert main(["eval", "--model", str(tiny_model_dir), "--data", str(tmp_path / "gold.jsonl")]) == 0
     assert calls == [True, True]
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="the machine has a GPU")
+def test_cuda_on_a_machine_without_one_is_a_one_line_error(tiny_model_dir, tmp_path):
+    """Issue 23: `predict --device cuda` on a CPU machine ended in torch's traceback."""
+    import subprocess
+    import sys
+
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        JointTagger.from_pretrained(tiny_model_dir, device="cuda")
+    with pytest.raises(ValueError, match="not a device name"):
+        JointTagger.from_pretrained(tiny_model_dir, device="gpu")
+    (tmp_path / "in.txt").write_text("قال محمد في دبي\n", encoding="utf-8")
+    for command in (["predict", "--input", str(tmp_path / "in.txt"), "--output", str(tmp_path / "out.jsonl")],
+                    ["eval", "--data", str(SAMPLE / "test.jsonl")]):
+        done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", *command, "--model", str(tiny_model_dir),
+                               "--device", "cuda"], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert "no CUDA GPU" in done.stderr and "--device cpu" in done.stderr
+    assert not (tmp_path / "out.jsonl").exists()
