@@ -7,6 +7,8 @@ empty line, a line that is not UTF-8, bad JSON, a JSON record without text) is a
 """
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -116,6 +118,9 @@ def input_format(path: str, given: str | None) -> str:
         return given
     if path == STDIO:
         return "text"
+    if is_stream(path):  # sniffing its first lines would consume them: the name alone decides
+        suffix = Path(path).suffix.lower()
+        return "conll" if suffix in CONLL_EXTENSIONS else "jsonl" if suffix in (".jsonl", ".json") else "text"
     try:
         return detect_format(path)
     except ValueError:
@@ -130,9 +135,24 @@ def output_format(path: str, given: str | None) -> str:
     return "conll" if path != STDIO and Path(path).suffix.lower() in CONLL_EXTENSIONS else "jsonl"
 
 
-def check_readable(path: str) -> None:
-    """Fail before the model loads when the input cannot be opened."""
+def is_stream(path: str) -> bool:
+    """Whether the input can be read only once: stdin, a pipe (``<(cmd)``), a named FIFO, a device."""
     if path == STDIO:
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def check_readable(path: str) -> None:
+    """Fail before the model loads when the input cannot be opened. A pipe or FIFO is not opened
+    here: opening and closing it would drain it or end its writer, and the run would read nothing."""
+    if path == STDIO:
+        return
+    if is_stream(path):
+        if not os.access(path, os.R_OK):
+            raise BatchError(f"cannot read input {path!r}: permission denied")
         return
     try:
         with open(path, "rb"):
@@ -153,8 +173,9 @@ def check_not_input(input: str, output: str) -> None:
 
 
 def count_lines(path: str) -> int | None:
-    """Lines in a file (for the progress bar's total), None for stdin."""
-    if path == STDIO:
+    """Lines in a file (for the progress bar's total), None for stdin, a pipe or a FIFO (counting
+    would consume what the run has to read)."""
+    if is_stream(path):
         return None
     count, last = 0, b"\n"
     with open(path, "rb") as handle:

@@ -121,6 +121,11 @@ def _sniff_json(line: str, suffix: str = ".json", head: str = "") -> str:
     return "jsonl"
 
 
+#: how a user names a format the extension does not tell; the readers serve several commands
+NAME_THE_FORMAT = (f"name it with the command's format option (--format, --input-format or --output-format; "
+                   f"format: in a training config), one of {', '.join(FORMATS)}")
+
+
 def detect_format(path: str | Path) -> str:
     """The format of an existing file, from its extension and, for ``.txt`` and JSON files, its
     first lines; ``-`` (stdin) is taken to be native jsonl. ``ValueError`` when it cannot tell."""
@@ -139,8 +144,7 @@ def detect_format(path: str | Path) -> str:
             head = handle.read(4096)  # a Label Studio task holds a "data" object
         return _sniff_json(first[0], suffix, head)
     check_input_file(path)  # a missing file or a folder is named as such, not as a format problem
-    raise ValueError(f"cannot tell the format of {str(path)!r} from its extension; "
-                     f"pass format= one of {', '.join(FORMATS)}")
+    raise ValueError(f"cannot tell the format of {str(path)!r} from its extension; {NAME_THE_FORMAT}")
 
 
 def _output_format(path: str | Path) -> str:
@@ -150,8 +154,8 @@ def _output_format(path: str | Path) -> str:
         return "jsonl"
     if suffix in CONLL_EXTENSIONS:
         return "conll"
-    raise ValueError(f"cannot tell which format to write to {str(path)!r} "
-                     f"(a .txt may be conll or text); pass format= one of {', '.join(FORMATS)}")
+    raise ValueError(f"cannot tell which format to write to {str(path)!r} (a .txt may be conll or text); "
+                     f"{NAME_THE_FORMAT}")
 
 
 def _check_format(format: str) -> str:

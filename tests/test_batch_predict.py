@@ -497,3 +497,41 @@ def test_predict_leaves_non_arabic_lines_untagged_unless_asked(tiny_model_dir, t
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
                        "--tag-all-languages") == 0
     assert "metadata" not in output_lines(out)[1]
+
+
+def test_process_substitution_input_with_the_progress_bar(tiny_model_dir, tmp_path):
+    """Issue 23: `predict --input <(cmd)` with the bar on printed "0 records": counting lines for
+    the bar drained the pipe. A pipe is read once, and the bar has no total."""
+    source = write_lines(tmp_path / "in.txt", SENTENCES)
+    out = tmp_path / "out.jsonl"
+    command = (f"{sys.executable} -m arabic_ie.cli predict --model {tiny_model_dir} --progress "
+               f"--input <(cat {source}) --output {out}")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=300, env=subprocess_env())
+    assert done.returncode == 0, done.stderr
+    assert f"{len(SENTENCES)} records" in done.stderr
+    assert [r["text"] for r in output_lines(out)] == SENTENCES
+
+
+@pytest.mark.parametrize("name", ["fifo", "fifo.txt", "fifo.jsonl"])
+def test_a_named_fifo_as_input_is_read_once_and_does_not_hang(tiny_model_dir, tmp_path, name):
+    """Issue 23: a named FIFO as --input hung for ever: the readability check opened and closed
+    it (its writer then finished) and the run waited for a second writer. The name's extension
+    decides its format (sniffing would consume the first lines)."""
+    import threading
+
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    lines = ([json.dumps({"id": f"d{i}", "text": t}, ensure_ascii=False) for i, t in enumerate(SENTENCES)]
+             if name.endswith(".jsonl") else SENTENCES)
+    writer = threading.Thread(target=lambda: fifo.write_text("".join(l + "\n" for l in lines), encoding="utf-8"))
+    writer.start()
+    out = tmp_path / "out.jsonl"
+    done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "predict", "--model", str(tiny_model_dir),
+                           "--progress", "--input", str(fifo), "--output", str(out)],
+                          capture_output=True, text=True, timeout=120, env=subprocess_env())
+    writer.join(timeout=10)
+    assert done.returncode == 0, done.stderr
+    records = output_lines(out)
+    assert [r["text"] for r in records] == SENTENCES
+    if name.endswith(".jsonl"):
+        assert [r["id"] for r in records] == [f"d{i}" for i in range(len(SENTENCES))]

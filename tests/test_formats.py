@@ -281,7 +281,7 @@ def test_detect_format(tmp_path: Path) -> None:
     assert detect_format(write_bytes(tmp_path / "c.tsv", "")) == "conll"
     assert detect_format(write_bytes(tmp_path / "d.jsonl", '{"id": 1, "text": "x", "entities": []}\n')) == "jsonl"
     assert detect_format(write_bytes(tmp_path / "e.jsonl", '{"id": 1, "text": "x", "relations": []}\n')) == "doccano"
-    with pytest.raises(ValueError, match="pass format="):
+    with pytest.raises(ValueError, match="--format, --input-format"):
         detect_format(write_bytes(tmp_path / "f.xml", "<doc/>\n"))  # a missing file is "no such file"
 
 
