@@ -108,12 +108,13 @@ def install_folder(tmp: str | Path, target: str | Path) -> Path:
 
 
 def iter_raw_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
-    """``(line_number, bytes)`` without the line ending, ``-`` for stdin; a UTF-8 BOM on line 1
-    is dropped. Callers decide what an undecodable line means (an error, or an error record)."""
+    """``(line_number, bytes)`` without the line ending, ``-`` for stdin; a UTF-8 BOM that starts
+    a line is dropped (on line 1, or mid-file where ``cat a.jsonl b.jsonl`` joined files that each
+    had one). Callers decide what an undecodable line means (an error, or an error record)."""
     stream: IO[bytes] = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
     try:
         for number, raw in enumerate(stream, 1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            if raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             yield number, raw.rstrip(b"\r\n")
     finally:

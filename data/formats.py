@@ -31,7 +31,7 @@ from .doccano import read_doccano, write_doccano
 from .errors import Problem
 from .fileio import atomic_open, check_input_file, iter_lines
 from .jsonl import read_jsonl, write_jsonl
-from .labelstudio import read_labelstudio, write_labelstudio
+from .labelstudio import JSON_MIN_MESSAGE, read_labelstudio, write_labelstudio
 from .oneie import read_oneie, write_oneie
 from .records import Record
 
@@ -101,9 +101,18 @@ def looks_like_conll(lines: list[str]) -> bool:
     return True
 
 
+#: keys of Label Studio's JSON-MIN export (flat tasks: the text and one list per control)
+JSON_MIN_KEYS = ('"annotation_id"', '"annotator"', '"lead_time"')
+
+
 def _sniff_json(line: str, suffix: str = ".json", head: str = "") -> str:
-    if line.startswith("[") and suffix == ".json" and '"data"' in head:
-        return "labelstudio"  # an export (.json) is one JSON array of tasks; a .jsonl one is an error
+    if line.startswith("[") and suffix == ".json":
+        if '"data"' in head:
+            return "labelstudio"  # an export (.json) is one JSON array of tasks; a .jsonl one is an error
+        if any(key in head for key in JSON_MIN_KEYS):
+            raise ValueError(JSON_MIN_MESSAGE)
+        raise ValueError("a JSON array whose items have no 'data': not a Label Studio JSON export (its tasks "
+                         "hold 'data' with the 'text'), and JSON lines need one object per line")
     try:
         obj = json.loads(line)
     except json.JSONDecodeError:

@@ -29,6 +29,68 @@ def is_json_array(first_line: str) -> bool:
     return first_line.lstrip("\ufeff \t").startswith("[")
 
 
+def iter_json_array(path: str | Path, block: int = 1 << 20) -> Iterator[tuple[int, object]]:
+    """Stream the items of a file holding one JSON array as ``(line where the item starts, item)``,
+    reading ``block`` characters at a time: a 125 MB Label Studio export is never one parsed tree
+    in memory. :class:`CorpusError` with the line for bad JSON or a file that is not an array."""
+    decoder = json.JSONDecoder()
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        buffer, pos, line, eof = "", 0, 1, False
+
+        def read_more() -> None:
+            nonlocal buffer, pos, eof
+            try:
+                chunk = handle.read(block)
+            except UnicodeDecodeError as err:
+                raise CorpusError(path, line, f"not valid UTF-8 ({err.reason}); convert the file to UTF-8") from None
+            buffer, pos, eof = buffer[pos:] + chunk, 0, not chunk
+
+        def skip_space() -> str:
+            """The next character that is not white space ('' at the end), counting lines."""
+            nonlocal pos, line
+            while True:
+                while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                    line += buffer[pos] == "\n"
+                    pos += 1
+                if pos < len(buffer) or eof:
+                    return buffer[pos] if pos < len(buffer) else ""
+                read_more()
+
+        if skip_space() != "[":
+            raise CorpusError(path, line, "expected a JSON array ([ ... ])")
+        pos += 1
+        first = True
+        while True:
+            char = skip_space()
+            if char == "]":
+                pos += 1
+                if skip_space():
+                    raise CorpusError(path, line, "more text after the JSON array's closing ]")
+                return
+            if not first:
+                if char != ",":
+                    raise CorpusError(path, line, f"bad JSON: expected ',' or ']' between items, found {char!r}"
+                                      if char else "the JSON array is not closed (a cut file?)")
+                pos += 1
+                char = skip_space()
+            if not char:
+                raise CorpusError(path, line, "the JSON array is not closed (a cut file?)")
+            while True:  # decode the item, reading more until it is whole
+                try:
+                    item, end = decoder.raw_decode(buffer, pos)
+                    if end < len(buffer) or eof:
+                        break
+                except json.JSONDecodeError as err:
+                    if eof:
+                        where = line + buffer.count("\n", pos, err.pos)
+                        raise CorpusError(path, where, f"bad JSON: {err.msg}") from None
+                read_more()
+            yield line, item
+            line += buffer.count("\n", pos, end)
+            pos = end
+            first = False
+
+
 def parse_record_line(line: str) -> Record:
     """Parse one native JSON line; raises ``ValueError`` with a plain-language message."""
     return Record.from_dict(load_json_object(line))

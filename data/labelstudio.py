@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import CorpusError, Problem
-from .fileio import atomic_open, iter_lines
-from .jsonl import load_json_object
+from .fileio import atomic_open, check_input_file, iter_lines
+from .jsonl import iter_json_array, load_json_object
 from .records import Event, Record, Span
 from .schema import LabelSchema
 
@@ -44,6 +44,8 @@ ENTITY_CONTROL = "entity"
 TRIGGER_CONTROL = "trigger"
 ARG_LABEL = "ARG"
 SOURCES = ("annotations", "predictions")
+JSON_MIN_MESSAGE = ("this is Label Studio's JSON-MIN export, which drops the relations (the events' arguments): "
+                    "export the project as JSON instead")
 
 def distinct_colours(count: int) -> list[str]:
     """``count`` different, readable background colours: hues a golden angle apart (never the
@@ -231,7 +233,9 @@ def task_to_record(task: dict[str, Any], source: str = "annotations", index: int
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     data = task.get("data")
     if not isinstance(data, dict) or not isinstance(data.get(TEXT), str):
-        raise ValueError("a task needs 'data' with a string 'text'")
+        if "data" not in task and isinstance(task.get(TEXT), str):
+            raise ValueError(JSON_MIN_MESSAGE)
+        raise ValueError("a task needs 'data' with a string 'text' (is this a Label Studio JSON export?)")
     if data.get("error"):
         raise ValueError(f"an error record ({data.get('record_id')}: {data['error']}), not a text to read")
     entry = _pick(task, source)
@@ -256,10 +260,15 @@ def task_to_record(task: dict[str, Any], source: str = "annotations", index: int
         start, end = value.get("start"), value.get("end")
         if not isinstance(start, int) or not isinstance(end, int):
             raise ValueError(f"result item {k} needs integer 'start' and 'end'")
+        if not labels[0].strip():
+            raise ValueError(f"result item {k} has an empty label")
         span = Span(from_js_offset(text, start), from_js_offset(text, end), labels[0],
                     float(item["score"]) if item.get("score") is not None else None)
         if not 0 <= span.start < span.end <= len(text):
             raise ValueError(f"result item {k}: offsets [{start}, {end}) are outside the text")
+        if isinstance(value.get("text"), str) and value["text"] != span.text_in(text):
+            raise ValueError(f"result item {k}: its text {value['text']!r} is not the task's text at [{start}, "
+                             f"{end}) ({span.text_in(text)!r}): was the task's text changed after annotation?")
         control = item.get("from_name")
         if control == TRIGGER_CONTROL:
             event = Event(span.label, Span(span.start, span.end, "", span.score), [])
@@ -279,7 +288,7 @@ def task_to_record(task: dict[str, Any], source: str = "annotations", index: int
             raise ValueError(f"relation {k} does not start at an event trigger (region {source_id!r})")
         if target_id not in regions:
             raise ValueError(f"relation {k} points to region {target_id!r}, which is not in the result")
-        if len(labels) != 1:
+        if len(labels) != 1 or not isinstance(labels[0], str) or not labels[0].strip():
             raise ValueError(f"relation {k} from trigger {regions[source_id][1].text_in(text)!r} needs "
                              f"exactly one role label, got {labels!r}")
         target = regions[target_id][1]
@@ -292,20 +301,28 @@ def task_to_record(task: dict[str, Any], source: str = "annotations", index: int
     return Record(record_id, text, entities, events if has_events else None, dict(metadata))
 
 
+def _first_character(path: str | Path) -> str:
+    """The file's first character that is not white space (or a BOM); '' for an empty file."""
+    with open(path, "rb") as handle:
+        while block := handle.read(65536):
+            text = block.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+            if text:
+                return text[0]
+    return ""
+
+
 def _load_tasks(path: str | Path, problems: list[Problem] | None) -> Iterator[tuple[int, Any]]:
-    """``(line, task)``: a JSON array (the export; line 0, the whole file) or one task a line."""
-    lines = list(iter_lines(path, problems))
-    first = next((line for _, line in lines if line.strip()), "")
-    if first.lstrip().startswith("["):
+    """``(line, task)``: the items of a JSON array (the export), streamed, or one task a line."""
+    check_input_file(path)
+    if _first_character(path) == "[":
         try:
-            tasks = json.loads("\n".join(line for _, line in lines))
-        except json.JSONDecodeError as err:
-            raise CorpusError(path, err.lineno, f"bad JSON: {err.msg} at column {err.colno}") from None
-        if not isinstance(tasks, list):
-            raise CorpusError(path, 0, "expected a JSON array of tasks")
-        yield from ((0, task) for task in tasks)
+            yield from iter_json_array(path)
+        except CorpusError as err:
+            if problems is None:
+                raise
+            problems.append(err.problem)  # the rest of a broken array cannot be read
         return
-    for number, line in lines:
+    for number, line in iter_lines(path, problems):
         if line.strip():
             try:
                 yield number, load_json_object(line)
@@ -317,15 +334,20 @@ def _load_tasks(path: str | Path, problems: list[Problem] | None) -> Iterator[tu
 
 def read_labelstudio(path: str | Path, problems: list[Problem] | None = None,
                      source: str = "annotations") -> Iterator[Record]:
-    """Stream the records of a Label Studio JSON export (or of tasks written here)."""
-    unreviewed = 0
+    """Stream the records of a Label Studio JSON export (or of tasks written here). Tasks with
+    no annotation (never reviewed) and error tasks (inputs ``predict`` could not tag) are skipped
+    with a warning; any other bad task is an error naming its line."""
+    unreviewed = errors = 0
     for index, (line, task) in enumerate(_load_tasks(path, problems)):
         try:
             if not isinstance(task, dict):
                 raise ValueError(f"task {index + 1} is not a JSON object")
+            if isinstance(task.get("data"), dict) and task["data"].get("error"):
+                errors += 1
+                continue
             record = task_to_record(task, source, index)
         except ValueError as err:
-            message = str(err) if line else f"task {index + 1}: {err}"
+            message = f"task {index + 1}: {err}"
             if problems is None:
                 raise CorpusError(path, line, message) from None
             problems.append(Problem(str(path), line, message))
@@ -337,3 +359,6 @@ def read_labelstudio(path: str | Path, problems: list[Problem] | None = None,
     if unreviewed:
         logger.warning("%s: skipped %d task(s) with no %s", path, unreviewed,
                        "annotation" if source == "annotations" else "prediction")
+    if errors:
+        logger.warning("%s: skipped %d error task(s): inputs arabic-ie could not tag (their text says why)",
+                       path, errors)

@@ -115,7 +115,10 @@ def validate_file(path: str | Path, format: str | None = None, schema: LabelSche
         check_input_file(path)
     except CorpusError as err:
         return [err.problem]
-    format = format or detect_format(path)
+    try:
+        format = format or detect_format(path)
+    except ValueError as err:  # what the file looks like is its first problem
+        return [Problem(str(path), 0, str(err))]
     if format == "conll":
         options.setdefault("repair", False)
     try:

@@ -536,3 +536,15 @@ def test_a_lock_is_on_the_file_a_symlink_names(tmp_path):
         with pytest.raises(LockedError):
             with exclusive_lock(tmp_path / "link.jsonl"):
                 pass
+
+
+def test_a_bom_in_the_middle_of_a_jsonl_file_loses_no_record(tmp_path: Path) -> None:
+    """Issue 23: `cat a.jsonl b.jsonl` keeps b's BOM at the start of a line mid-file; that record
+    was lost (an error record in predict, a bad line in train)."""
+    from arabic_ie.data.batch_items import read_items
+
+    line = json.dumps({"id": "x", "text": "قال محمد", "entities": []}, ensure_ascii=False)
+    path = write_bytes(tmp_path / "joined.jsonl", "\ufeff" + line + "\n\ufeff" + line.replace('"x"', '"y"') + "\n")
+    assert [r.id for r in read_corpus(path)] == ["x", "y"]
+    items = list(read_items(str(path), "jsonl"))
+    assert [i.id for i in items] == ["x", "y"] and all(i.record is not None for i in items)

@@ -105,7 +105,7 @@ def test_validate_reads_label_studio_exports(tmp_path):
     assert [p.message for p in problems] == ["record 'emoji-1': unknown entity type 'WEAPON'"]
 
 
-def test_predict_writes_tasks_label_studio_imports_and_resumes_after_a_kill(tiny_model_dir, tmp_path):
+def test_predict_writes_tasks_label_studio_imports_and_resumes_after_a_kill(tiny_model_dir, tmp_path, caplog):
     from arabic_ie.cli import main
 
     source = tmp_path / "news.txt"
@@ -120,8 +120,10 @@ def test_predict_writes_tasks_label_studio_imports_and_resumes_after_a_kill(tiny
     assert [t["data"]["record_id"] for t in tasks] == [f"line-{n}" for n in range(1, 6)]
     assert tasks[1]["data"]["error"] == "empty document"
     assert all(t["predictions"][0]["model_version"] == str(tiny_model_dir) for t in tasks if "predictions" in t)
-    with pytest.raises(CorpusError, match="an error record"):
-        list(read_corpus(full, source="predictions"))
+    # issue 23: an error task among good ones is skipped with a warning, not a refusal of the whole file
+    with caplog.at_level("WARNING"):
+        assert [r.text for r in read_corpus(full, source="predictions")] == [lines[0], *lines[2:]]
+    assert "skipped 1 error task(s)" in caplog.text
     good = [t for t in tasks if "predictions" in t]
     assert [task_to_record(t, "predictions").text for t in good] == [lines[0], *lines[2:]]
 
@@ -180,3 +182,84 @@ def test_every_type_and_role_has_a_colour_of_its_own():
     expected = len(GUIDELINES_SCHEMA.entity_types) + 1 + len(GUIDELINES_SCHEMA.event_types) + len(GUIDELINES_SCHEMA.roles)
     assert len(colours) == expected > 30 and len(set(colours)) == len(colours)
     assert re.search(r'<Relation value="Attacker" background="#', xml)
+
+
+# --- hostile exports (issue 23) -------------------------------------------------------------------
+
+def _export(tmp_path, tasks, name="export.json", indent=None):
+    path = tmp_path / name
+    path.write_text(json.dumps(tasks, ensure_ascii=False, indent=indent), encoding="utf-8")
+    return path
+
+
+def test_a_span_whose_text_is_not_the_tasks_text_there_is_refused(tmp_path):
+    """An export whose text was edited after annotation: the offsets now cover other words."""
+    task = record_to_task(EMOJI)
+    task["data"]["text"] = task["data"]["text"].replace("هاجم", "داهم")  # a word changed, offsets kept
+    with pytest.raises(CorpusError, match=r"task 1: result item \d+: its text 'هاجم' is not the task's text"):
+        list(read_corpus(_export(tmp_path, [task])))
+
+
+def test_json_min_and_arrays_without_data_are_named_as_what_they_are(tmp_path):
+    json_min = [{"id": 1, "text": EMOJI.text, "entity": [{"start": 0, "end": 3, "text": EMOJI.text[:3],
+                                                          "labels": ["PER"]}],
+                 "annotator": 1, "annotation_id": 7, "lead_time": 3.5}]
+    with pytest.raises(ValueError, match="JSON-MIN export.*export the project as JSON"):
+        list(read_corpus(_export(tmp_path, json_min)))
+    with pytest.raises(CorpusError, match="JSON-MIN export"):
+        list(read_corpus(_export(tmp_path, json_min), format="labelstudio"))
+    with pytest.raises(ValueError, match="no 'data': not a Label Studio JSON export"):
+        list(read_corpus(_export(tmp_path, [{"id": 1, "words": ["x"]}])))
+
+
+def test_an_empty_label_is_refused_where_it_is_read(tmp_path):
+    task = record_to_task(EMOJI)
+    task["annotations"][0]["result"][0]["value"]["labels"] = [""]
+    with pytest.raises(CorpusError, match="result item 0 has an empty label"):
+        list(read_corpus(_export(tmp_path, [task])))
+
+
+def test_error_tasks_among_good_ones_are_skipped_with_a_warning(tmp_path, caplog):
+    from arabic_ie.data.labelstudio import error_task
+
+    good = [record_to_task(EMOJI) for _ in range(600)]
+    for k in (5, 300, 599):
+        good[k] = error_task(f"line-{k + 1}", "empty document")
+    with caplog.at_level("WARNING"):
+        records = list(read_corpus(_export(tmp_path, good)))
+    assert len(records) == 597 and "skipped 3 error task(s)" in caplog.text
+
+
+def test_a_pretty_printed_export_is_streamed_and_bad_tasks_name_their_line(tmp_path):
+    """Label Studio writes the export indented; a bad task is named with its own line (the whole
+    array used to be 'line 0')."""
+    from arabic_ie.data.labelstudio import read_labelstudio
+
+    tasks = [record_to_task(EMOJI), record_to_task(EMOJI), {"data": {"text": 5}, "annotations": []}]
+    path = _export(tmp_path, tasks, indent=2)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    bad_line = len(lines) - next(i for i, l in enumerate(reversed(lines)) if l == "  {")
+    with pytest.raises(CorpusError) as err:
+        list(read_labelstudio(path))
+    assert err.value.problem.line == bad_line and "task 3" in str(err.value)
+    assert len(list(read_labelstudio(_export(tmp_path, tasks[:2], "two.json", indent=2)))) == 2
+
+
+def test_a_cut_export_is_an_error_naming_the_line(tmp_path):
+    path = _export(tmp_path, [record_to_task(EMOJI)] * 3)
+    path.write_text(path.read_text(encoding="utf-8")[:-40], encoding="utf-8")
+    with pytest.raises(CorpusError, match="bad JSON|not closed"):
+        list(read_corpus(path))
+
+
+def test_the_export_is_read_task_by_task(tmp_path):
+    """Streamed, not parsed whole (a 125 MB export took 1.16 GB): the first tasks come out of a
+    file whose end is broken before the reader has seen that end."""
+    from arabic_ie.data.labelstudio import read_labelstudio
+
+    path = _export(tmp_path, [record_to_task(EMOJI)] * 3000)
+    path.write_text(path.read_text(encoding="utf-8")[:-1] + ', {"data": oops}]', encoding="utf-8")
+    records = read_labelstudio(path)
+    assert next(records).text == EMOJI.text
+    with pytest.raises(CorpusError, match="bad JSON"):
+        list(records)

@@ -117,7 +117,9 @@ def test_a_json_array_file_is_one_clear_problem(tmp_path):
         (1, "this is a JSON array; JSON lines need one object per line")]
     one_line = tmp_path / "b.json"
     one_line.write_text(json.dumps([GOOD, GOOD], ensure_ascii=False) + "\n", encoding="utf-8")
-    assert [p.message for p in validate_file(one_line)] == ["this is a JSON array; JSON lines need one object per line"]
+    [problem] = validate_file(one_line)  # a .json array is taken for a Label Studio export, which it is not
+    assert "no 'data': not a Label Studio JSON export" in problem.message
+    assert "JSON lines need one object per line" in problem.message
 
 
 def test_binary_folder_and_missing_files_are_named_as_such(tmp_path, capsys):
