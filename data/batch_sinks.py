@@ -31,7 +31,7 @@ from .doccano import record_to_doccano
 from .records import Record
 from .text import split_words
 
-def _fsync_append(handle: IO[bytes], data: bytes) -> None:
+def append_synced(handle: IO[bytes], data: bytes) -> None:
     """Append whole lines and force them to disk, so a kill never leaves less than a full chunk
     of state behind (a partial tail, if the kill hits the write, is cut at resume)."""
     try:
@@ -43,7 +43,7 @@ def _fsync_append(handle: IO[bytes], data: bytes) -> None:
         raise OSError(err.errno, err.strerror, getattr(handle, "name", None)) from None
 
 
-def _close(handle: IO[bytes]) -> None:
+def close_quietly(handle: IO[bytes]) -> None:
     """Close an output. Every write is flushed at once, so all that can be left in the buffer is
     the rest of a write that failed (a full disk, already reported): flushing it again would
     fail again and hide that first error behind a bare 'File too large'."""
@@ -138,7 +138,7 @@ class LineSink:
     def write(self, results: Sequence[tuple[Item, Record | None]]) -> None:
         """Append one line per result, fsynced, so a kill leaves whole lines only."""
         lines = [json.dumps(self._line(item, record), ensure_ascii=False) for item, record in results]
-        _fsync_append(self.handle, "".join(line + "\n" for line in lines).encode("utf-8"))
+        append_synced(self.handle, "".join(line + "\n" for line in lines).encode("utf-8"))
 
     def _line(self, item: Item, record: Record | None) -> dict[str, Any]:
         if record is not None:
@@ -152,7 +152,7 @@ class LineSink:
     def close(self) -> None:
         """Close the output (stdout stays open)."""
         if self.handle is not None and not _is_std(self.handle):
-            _close(self.handle)
+            close_quietly(self.handle)
 
 
 def conll_block(record: Record) -> str | None:
@@ -310,8 +310,8 @@ class ConllSink:
                 blocks.append(block)
         self.errors += len(errors)
         if errors:
-            _fsync_append(self.error_handle, "".join(errors).encode("utf-8"))
-        _fsync_append(self.handle, "".join(blocks).encode("utf-8"))
+            append_synced(self.error_handle, "".join(errors).encode("utf-8"))
+        append_synced(self.handle, "".join(blocks).encode("utf-8"))
 
     def _block(self, item: Item, record: Record | None) -> str | None:
         if record is None:
@@ -334,7 +334,7 @@ class ConllSink:
         """Close the output and the side file (stdout and stderr stay open)."""
         for handle in (self.handle, self.error_handle):
             if handle is not None and not _is_std(handle):
-                _close(handle)
+                close_quietly(handle)
 
 
 def make_sink(path: str, format: str, model_version: str | None = None) -> LineSink | ConllSink:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any, Iterator, Sequence
 
+from .batch_sinks import append_synced, close_quietly
 from .labelstudio import error_task, record_to_task, task_line
 from .records import Record
 
@@ -31,6 +32,7 @@ class LabelStudioSink:
         self.handle: IO[bytes] | None = None
         self.written = 0
         self.errors = 0
+        self.failed = False  # a write failed (a full disk): the array is left open for --resume
 
     def start(self, resume: bool) -> int:
         """Open the output; with ``resume`` return how many tasks it already holds."""
@@ -108,17 +110,25 @@ class LabelStudioSink:
         self._append("".join(lines).encode("utf-8"))
 
     def _append(self, data: bytes) -> None:
-        self.handle.write(data)
-        self.handle.flush()
-        if self.handle is not sys.stdout.buffer:
-            os.fsync(self.handle.fileno())
+        """Append and sync as the other sinks do: the file named in a write error, no fsync of a device."""
+        try:
+            append_synced(self.handle, data)
+        except OSError:
+            self.failed = True
+            raise
 
     def close(self) -> None:
-        """End the JSON array with ``]`` and close the file (stdout stays open); a second call does nothing."""
+        """End the JSON array with ``]`` and close the file (stdout stays open); a second call
+        does nothing. After a failed write (a full disk) the array stays open, as a killed run
+        leaves it, for ``--resume``; a second error would only hide the first."""
         if self.handle is None:
             return
-        self._append(b"]\n")
-        if self.handle is not sys.stdout.buffer:
-            self.handle.close()
-        self.handle = None
+        handle, self.handle = self.handle, None
+        if not self.failed:  # a "]" after a partial line would pass for a task at --resume
+            try:
+                append_synced(handle, b"]\n")
+            except OSError:
+                pass
+        if handle is not sys.stdout.buffer:
+            close_quietly(handle)
 

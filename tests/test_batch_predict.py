@@ -427,7 +427,7 @@ def test_resume_refuses_lines_that_are_not_records(tiny_model_dir, tmp_path, cap
     assert "is not a JSON record" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("out_format", ["jsonl", "conll"])
+@pytest.mark.parametrize("out_format", ["jsonl", "conll", "labelstudio"])
 def test_output_to_a_device(tiny_model_dir, tmp_path, device_output, out_format):
     """``--output /dev/null``, a common way to time a run: fsync is only for regular files, and
     no side file or lock is made beside a device (a FIFO stands for /dev/null here)."""
@@ -466,11 +466,14 @@ def limit_file_size(limit: int):
     return apply
 
 
-def test_a_full_output_says_which_file_that_it_is_intact_and_how_to_resume(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("out_format", ["jsonl", "labelstudio"])
+def test_a_full_output_says_which_file_that_it_is_intact_and_how_to_resume(tiny_model_dir, tmp_path, out_format):
+    """Issue 23: the Label Studio sink said only 'error: File too large' (no file, no resume)."""
     source = write_lines(tmp_path / "in.txt", many_lines(400))
-    out = tmp_path / "out.jsonl"
+    out = tmp_path / "out.json"
     command = [sys.executable, str(SCRIPT), "--model", str(tiny_model_dir), "--input", str(source),
-               "--output", str(out), "--batch-size", "8", "--no-progress", "--no-sentence-split"]
+               "--output", str(out), "--batch-size", "8", "--no-progress", "--no-sentence-split",
+               "--output-format", out_format]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=subprocess_env(),
                           preexec_fn=limit_file_size(20_000))
     assert done.returncode == 2, done.stderr
@@ -479,9 +482,9 @@ def test_a_full_output_says_which_file_that_it_is_intact_and_how_to_resume(tiny_
     assert "records before this chunk are complete" in message[0] and "Traceback" not in done.stderr
     assert message[-1].strip().endswith("--resume") and str(out) in message[-1]
     assert subprocess.run(command + ["--resume"], capture_output=True, timeout=120, env=subprocess_env()).returncode == 0
-    whole = tmp_path / "whole.jsonl"
+    whole = tmp_path / "whole.json"
     assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(whole),
-                       "--batch-size", "8", "--no-sentence-split") == 0
+                       "--batch-size", "8", "--no-sentence-split", "--output-format", out_format) == 0
     assert out.read_bytes() == whole.read_bytes()
 
 
