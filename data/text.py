@@ -5,6 +5,7 @@ words or on normalised text always land on exact original offsets.
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -288,6 +289,12 @@ def word_shape(word: str) -> str:
 _SENTENCE_END = re.compile(r"[.!?؟…]+[\"'»”)\]]*|[\n\u2029]+")
 
 
+def _inside(spans: list[tuple[int, int]], k: int) -> bool:
+    """Whether position ``k`` falls inside one of the sorted, disjoint ``spans``."""
+    index = bisect.bisect_right(spans, (k, float("inf"))) - 1
+    return index >= 0 and spans[index][0] <= k < spans[index][1]
+
+
 def _single_letter_before(text: str, k: int) -> bool:
     """Whether the period at ``text[k]`` ends an abbreviation: the letters before it are one
     letter on its own or after a period or digit (``م.``, ``ق.م.``, ``2000ق.م.``). Looks back
@@ -300,15 +307,24 @@ def _single_letter_before(text: str, k: int) -> bool:
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans ``[start, end)`` of a document, ending after ``. ! ? ؟ …`` (and any closing
-    quote) or at a line break; a period between digits (``3.5``) or inside an abbreviation-like
-    single letter (``م.``) does not end a sentence. Spans are trimmed of surrounding whitespace."""
+    quote) or at a line break. Punctuation inside a URL, an e-mail address or a mention does not
+    end a sentence, nor does a period with a letter or digit right after it (``3.5``, ``1.200.000``,
+    ``aljazeera.net``) or after an abbreviation-like single letter (``م.``): cutting there would
+    separate a trigger from its arguments. Spans are trimmed of surrounding whitespace."""
     spans: list[tuple[int, int]] = []
     start = 0
+    web = [(m.start(), m.end()) for m in WEB_TOKEN.finditer(text)]
     for m in _SENTENCE_END.finditer(text):
         cut = m.end()
+        if m.group()[0] in "\n\u2029":
+            spans.append((start, cut))
+            start = cut
+            continue
+        if _inside(web, m.start()):
+            continue
         if m.group().startswith(".") and len(m.group()) == 1:
-            before, after = text[m.start() - 1: m.start()], text[m.end(): m.end() + 1]
-            if before.isdigit() and after.isdigit():
+            after = text[m.end(): m.end() + 1]
+            if after.isalnum():
                 continue
             if _single_letter_before(text, m.start()):
                 continue

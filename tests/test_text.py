@@ -141,3 +141,14 @@ def test_spans_made_only_of_latin_words_vanish_and_mixed_names_stay_whole():
     assert pieces("CNN بالعربية") == ["CNN بالعربية"]
     assert pieces("شبكة XM الإذاعية") == ["شبكة XM الإذاعية"]
     assert pieces("29 نوفمبر 2024") == ["29 نوفمبر 2024"] and pieces("2024") == ["2024"]
+
+
+def test_urls_emails_and_dotted_numbers_are_not_cut_into_sentences():
+    """Issue 23: the splitter cut 'www.' / 'example.' / 'com.', separating a trigger from its
+    arguments; a URL, an e-mail, a bare domain and a dotted number are one unit."""
+    text = ("أعلنت الوزارة عبر موقعها www.moh.gov.sa وحسابها https://t.co/Ab.c?x=1 والبريد info@news.example.org "
+            "أن الخسائر بلغت 1.200.000 دولار حسب aljazeera.net أمس. وقال المتحدث إن الهجوم وقع ليلاً.")
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    assert sentences == [text[:text.index(" وقال")], "وقال المتحدث إن الهجوم وقع ليلاً."]
+    plain = "انتهى الاجتماع. ثم غادر الوفد."
+    assert [plain[a:b] for a, b in split_sentences(plain)] == ["انتهى الاجتماع.", "ثم غادر الوفد."]
