@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -35,11 +36,13 @@ from .labelstudio import JSON_MIN_MESSAGE, read_labelstudio, write_labelstudio
 from .oneie import read_oneie, write_oneie
 from .records import Record
 
+logger = logging.getLogger(__name__)
+
 FORMATS = ("jsonl", "conll", "doccano", "oneie", "text", "labelstudio")
 CONLL_EXTENSIONS = (".conll", ".bio", ".iob", ".tsv")
 JSON_EXTENSIONS = (".jsonl", ".json")
 _TAG = re.compile(r"^(?:O|[BIESLU]-\S+)$")
-_SNIFF_LINES = 5
+_SNIFF_LINES = 20
 
 
 # --- plain text ----------------------------------------------------------------------------------
@@ -88,17 +91,17 @@ def _first_lines(path: str | Path, n: int) -> list[str]:
     return lines
 
 
+def _conll_shaped(line: str) -> bool:
+    columns = line.split()
+    return columns[0] == "-DOCSTART-" or (len(columns) >= 2 and all(_TAG.match(tag) for tag in columns[1:]))
+
+
 def looks_like_conll(lines: list[str]) -> bool:
-    """Every line a token followed by tags (O, B-X, I-X, ...), or a ``-DOCSTART-`` line."""
-    if not lines:
-        return False
-    for line in lines:
-        columns = line.split()
-        if columns[0] == "-DOCSTART-":
-            continue
-        if len(columns) < 2 or not all(_TAG.match(tag) for tag in columns[1:]):
-            return False
-    return True
+    """Most lines a token followed by tags (O, B-X, I-X, ...), or ``-DOCSTART-``: one odd line (an
+    extra column) must not turn a CoNLL file into plain text, which trains on no label at all;
+    the CoNLL reader then names that line."""
+    shaped = sum(_conll_shaped(line) for line in lines)
+    return bool(lines) and shaped >= 2 * len(lines) / 3 and (shaped >= 2 or len(lines) == 1)
 
 
 #: keys of Label Studio's JSON-MIN export (flat tasks: the text and one list per control)
@@ -144,7 +147,16 @@ def detect_format(path: str | Path) -> str:
     if suffix in CONLL_EXTENSIONS:
         return "conll"
     if suffix == ".txt":
-        return "conll" if looks_like_conll(_first_lines(path, _SNIFF_LINES)) else "text"
+        lines = _first_lines(path, _SNIFF_LINES)
+        if looks_like_conll(lines):
+            logger.info("%s: read as CoNLL: %d of its first %d lines are TOKEN TAG lines", path,
+                        sum(map(_conll_shaped, lines)), len(lines))
+            return "conll"
+        if any(map(_conll_shaped, lines)):
+            logger.warning("%s: read as plain text, though %d of its first %d lines look like CoNLL (TOKEN TAG); "
+                           "if it is CoNLL, say so with the format option", path, sum(map(_conll_shaped, lines)),
+                           len(lines))
+        return "text"
     if suffix in JSON_EXTENSIONS:
         first = _first_lines(path, 1)
         if not first:

@@ -548,3 +548,17 @@ def test_a_bom_in_the_middle_of_a_jsonl_file_loses_no_record(tmp_path: Path) -> 
     assert [r.id for r in read_corpus(path)] == ["x", "y"]
     items = list(read_items(str(path), "jsonl"))
     assert [i.id for i in items] == ["x", "y"] and all(i.record is not None for i in items)
+
+
+def test_a_conll_txt_with_one_odd_line_is_still_conll(tmp_path: Path, caplog) -> None:
+    """Issue 23: an extra column on one of the first lines made the file plain text; validate
+    found 0 problems and training ran with no labels. Now it is CoNLL and the odd line is named."""
+    from arabic_ie.data.validate import validate_file
+
+    path = write_bytes(tmp_path / "c.txt", "قال O\nمحمد B-PER extra\nفي O\nدبي B-LOC\n\nذهب O\nعلي B-PER\n")
+    assert detect_format(path) == "conll"
+    assert [(p.line, p.message.split(":")[0]) for p in validate_file(path)] == [(2, "unknown tag 'extra'")]
+    text = write_bytes(tmp_path / "t.txt", "قال الرئيس إن مصر ستدعم غزة\nوقال O\nأعلنت الوزارة اعتقال ثلاثة\n")
+    with caplog.at_level("WARNING"):
+        assert detect_format(text) == "text"
+    assert "read as plain text, though 1 of its first 3 lines look like CoNLL" in caplog.text
