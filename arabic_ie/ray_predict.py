@@ -67,10 +67,34 @@ def connect(options: RayOptions) -> None:
     if ray.is_initialized():
         return
     if options.address or os.environ.get("RAY_ADDRESS"):
-        ray.init(address=options.address)
+        address = options.address or os.environ["RAY_ADDRESS"]
+        try:
+            ray.init(address=options.address)
+        except Exception as err:  # ConnectionError, or Ray's own error for a missing token
+            raise BatchError(f"cannot join the Ray cluster at {address}: {one_line(err)}. {JOIN_HINT}") from None
         return
     ray.init(num_cpus=options.local_cpus, object_store_memory=options.object_store_mb << 20,
              include_dashboard=False)
+
+
+#: what to check when a cluster refuses the driver (the README's "At scale" section has the commands)
+JOIN_HINT = ("A cluster started with token authentication (RAY_AUTH_MODE=token) needs the same on this "
+             "machine: export RAY_AUTH_MODE=token and the cluster's token (RAY_AUTH_TOKEN=..., or the file "
+             "~/.ray/auth_token copied from the head). With no cluster there, start one with `ray start --head` "
+             "or leave --ray-address out for a local instance")
+
+
+def one_line(err: BaseException) -> str:
+    """The message of a Ray failure on one line: for an error raised in a worker, the worker's
+    own exception (Ray wraps it with its traceback and actor details)."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip()
+    causes = [(m.group(1), m.group(2)) for m in re.finditer(r"^([\w.]*(?:Error|Exception)): (.+)$", text, re.MULTILINE)]
+    ours = [message for name, message in causes if not name.startswith("ray.")]  # the worker's, not Ray's wrapper
+    if ours or causes:
+        return (ours or [message for _, message in causes])[-1]
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 # --- the Ray Data stages -------------------------------------------------------------------------
@@ -112,9 +136,11 @@ class TaggerActor:
     shards, one output row per chunk (the last one flagged)."""
 
     def __init__(self, model: str, revision: str | None, device: str | None, quantize: str,
-                 batch_size: int, split_sentences: bool, root: str, format: str | None, backend: str = "torch"):
+                 batch_size: int, split_sentences: bool, root: str, format: str | None, backend: str = "torch",
+                 tag_all_languages: bool = False):
         self.tagger = load_tagger(model, revision, device, quantize, backend)
         self.batch_size, self.split_sentences = batch_size, split_sentences
+        self.tag_all_languages = tag_all_languages
         self.root, self.format = root, format
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
@@ -122,7 +148,8 @@ class TaggerActor:
         for shard, name in zip(batch["shard"], batch["name"]):
             chunks = read_chunks(self.root, str(name), self.format, self.batch_size)
             for k, chunk in enumerate(chunks):
-                results = predict_chunk(self.tagger, chunk, self.batch_size, self.split_sentences)
+                results = predict_chunk(self.tagger, chunk, self.batch_size, self.split_sentences,
+                                        self.tag_all_languages)
                 out["shard"].append(int(shard))
                 out["chunk"].append(k)
                 out["last"].append(k == len(chunks) - 1)
@@ -131,6 +158,12 @@ class TaggerActor:
 
 
 # --- the run -------------------------------------------------------------------------------------
+
+def for_workers(path: str) -> str:
+    """A local folder (the model's, the shards') as an absolute path: Ray's workers run in folders
+    of their own, where a relative path names nothing (a hub repo id or a URI is passed as it is)."""
+    return os.path.abspath(path) if os.path.isdir(path) else path
+
 
 def tagged_chunks(shards: ShardSet, pending: list[Shard], args: Any,
                   options: RayOptions) -> Iterator[dict[str, Any]]:
@@ -142,10 +175,11 @@ def tagged_chunks(shards: ShardSet, pending: list[Shard], args: Any,
     dataset = dataset.map_batches(
         TaggerActor, batch_size=1, compute=ray.data.ActorPoolStrategy(size=options.workers),
         num_cpus=options.cpus_per_worker, num_gpus=options.gpus_per_worker or None,
-        fn_constructor_kwargs={"model": args.model, "revision": args.revision, "device": args.device,
+        fn_constructor_kwargs={"model": for_workers(args.model), "revision": args.revision, "device": args.device,
+                               "tag_all_languages": bool(getattr(args, "tag_all_languages", False)),
                                "quantize": args.quantize, "backend": getattr(args, "backend", "torch"),
                                "batch_size": args.batch_size,
-                               "split_sentences": args.sentence_split, "root": shards.root,
+                               "split_sentences": args.sentence_split, "root": for_workers(shards.root),
                                "format": args.input_format})
     yield from dataset.iter_rows()
 
@@ -202,18 +236,23 @@ def run(args: Any, options: RayOptions) -> ShardSummary:
     by_index = {s.index: s for s in pending}
     with output.staging() as staging:
         writers: dict[int, ShardWriter] = {}
-        for row in tagged_chunks(shards, pending, args, options):
-            shard = by_index[row["shard"]]
-            if shard.index not in writers:
-                name = output.output_name(shard)
-                writers[shard.index] = ShardWriter(name, make_sink(os.path.join(staging, name.replace("/", "__")),
-                                                                   out_format))
-            writer = writers[shard.index]
-            if writer.add(row["chunk"], bool(row["last"]), pickle.loads(row["results"])):
-                output.publish(shard, writer.files(), writer.records, writer.sink.errors)
-                summary.records += writer.records
-                summary.errors += writer.sink.errors
-                del writers[shard.index]
+        try:
+            for row in tagged_chunks(shards, pending, args, options):
+                shard = by_index[row["shard"]]
+                if shard.index not in writers:
+                    name = output.output_name(shard)
+                    sink = make_sink(os.path.join(staging, name.replace("/", "__")), out_format,
+                                     model_version=args.model)
+                    writers[shard.index] = ShardWriter(name, sink)
+                writer = writers[shard.index]
+                if writer.add(row["chunk"], bool(row["last"]), pickle.loads(row["results"])):
+                    output.publish(shard, writer.files(), writer.records, writer.sink.errors)
+                    summary.records += writer.records
+                    summary.errors += writer.sink.errors
+                    del writers[shard.index]
+        finally:  # a failed run leaves no open file behind (the unfinished shards are redone on --resume)
+            for writer in writers.values():
+                writer.sink.close()
     return summary
 
 
@@ -238,7 +277,7 @@ def main(args: Any) -> int:
     except Exception as err:  # a failure inside Ray: an actor that cannot load the model, a bad shard
         if not type(err).__module__.startswith("ray"):
             raise
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(err)}", file=sys.stderr)
         return 2
     skipped = f", {summary.skipped_shards} shard(s) already complete" if summary.skipped_shards else ""
     errors = f", {summary.errors} error record(s)" if summary.errors else ""
