@@ -31,7 +31,7 @@ from .conll import read_conll, write_conll
 from .doccano import read_doccano, write_doccano
 from .errors import Problem
 from .fileio import atomic_open, check_input_file, iter_lines
-from .jsonl import read_jsonl, write_jsonl
+from .jsonl import is_json_array, iter_json_array, read_jsonl, write_jsonl
 from .labelstudio import JSON_MIN_MESSAGE, read_labelstudio, write_labelstudio
 from .oneie import read_oneie, write_oneie
 from .records import Record
@@ -105,15 +105,25 @@ def looks_like_conll(lines: list[str]) -> bool:
 
 
 #: keys of Label Studio's JSON-MIN export (flat tasks: the text and one list per control)
-JSON_MIN_KEYS = ('"annotation_id"', '"annotator"', '"lead_time"')
+JSON_MIN_KEYS = ("annotation_id", "annotator", "lead_time")
 
 
-def _sniff_json(line: str, suffix: str = ".json", head: str = "") -> str:
-    if line.startswith("[") and suffix == ".json":
-        if '"data"' in head:
+def _first_array_item(path: str | Path) -> Any:
+    """The first item of a file holding a JSON array (read alone, however long it is), or None."""
+    try:
+        return next((item for _, item in iter_json_array(path)), None)
+    except ValueError:
+        return None  # broken JSON: the reader reports it with its line
+
+
+def _sniff_json(line: str, suffix: str = ".json", first_item: Any = None) -> str:
+    if is_json_array(line) and suffix == ".json":
+        if isinstance(first_item, dict) and isinstance(first_item.get("data"), dict):
             return "labelstudio"  # an export (.json) is one JSON array of tasks; a .jsonl one is an error
-        if any(key in head for key in JSON_MIN_KEYS):
+        if isinstance(first_item, dict) and any(key in first_item for key in JSON_MIN_KEYS):
             raise ValueError(JSON_MIN_MESSAGE)
+        if first_item is None:
+            return "labelstudio"  # an empty or broken array: the Label Studio reader says which
         raise ValueError("a JSON array whose items have no 'data': not a Label Studio JSON export (its tasks "
                          "hold 'data' with the 'text'), and JSON lines need one object per line")
     try:
@@ -161,9 +171,7 @@ def detect_format(path: str | Path) -> str:
         first = _first_lines(path, 1)
         if not first:
             return "jsonl"
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            head = handle.read(4096)  # a Label Studio task holds a "data" object
-        return _sniff_json(first[0], suffix, head)
+        return _sniff_json(first[0], suffix, _first_array_item(path) if is_json_array(first[0]) else None)
     check_input_file(path)  # a missing file or a folder is named as such, not as a format problem
     raise ValueError(f"cannot tell the format of {str(path)!r} from its extension; {NAME_THE_FORMAT}")
 
