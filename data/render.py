@@ -159,8 +159,11 @@ def _event_table(record: Record, event: Event, number: int, side: str, other: se
                     f'data-side="{side}" title="{escape(a.label + _score(a) + _status_word(status))}">'
                     f'<th scope="row">{escape(a.label)}</th><td>{escape(a.text_in(record.text))}</td></tr>')
     body = "\n".join(rows) or '<tr class="aie-none"><td colspan="2">no arguments</td></tr>'
-    return (f'<table class="aie-event" dir="rtl"><caption>E{number} {escape(event.type)}: '
-            f'«{escape(trigger.text_in(record.text))}»</caption>\n{body}\n</table>')
+    # the Latin label isolated and no colon after it: in a right-to-left caption a colon after a
+    # Latin run is drawn on the run's far side, where it reads as the label's first character
+    return (f'<table class="aie-event" dir="rtl"><caption><bdi dir="ltr" class="aie-event-label">E{number} '
+            f'{escape(event.type)}</bdi> <span class="aie-event-trigger">«{escape(trigger.text_in(record.text))}»'
+            f'</span></caption>\n{body}\n</table>')
 
 
 def render_record(record: Record, colors: dict[str, str], gold: Record | None = None) -> str:
@@ -207,12 +210,15 @@ def render_records(records: Sequence[Record], gold: Sequence[Record] | None = No
         body = "\n".join(render_record(records[k], colors, gold[k] if gold is not None else None) for k in positions)
         entities = sum(len(records[k].entities) for k in positions)
         events = sum(len(records[k].events or []) for k in positions)
-        summary = f"{escape(name)} · {len(positions)} record(s), {entities} entities, {events} events"
+        # the counts are an isolated left-to-right run, so an Arabic document name cannot pull
+        # their numbers away from their words
+        counts = f"{len(positions)} record(s), {entities} entities, {events} events"
         if gold is not None:
-            counts = [differences(gold[k], records[k]) for k in positions]
-            misses, false = sum(c[0] for c in counts), sum(c[1] for c in counts)
-            summary += f' · <span class="aie-miss-count">{misses} missed</span>, ' \
-                       f'<span class="aie-false-count">{false} false alarms</span>'
+            found = [differences(gold[k], records[k]) for k in positions]
+            misses, false = sum(c[0] for c in found), sum(c[1] for c in found)
+            counts += f' · <span class="aie-miss-count">{misses} missed</span>, ' \
+                      f'<span class="aie-false-count">{false} false alarms</span>'
+        summary = f'<bdi class="aie-doc-name">{escape(name)}</bdi> · <span class="aie-counts">{counts}</span>'
         opened = " open" if n < open_first else ""
         parts.append(f'<details class="aie-doc"{opened} data-document="{escape(name)}"><summary>{summary}</summary>\n'
                      f"{body}\n</details>")

@@ -28,10 +28,12 @@ details.aie-doc > summary { cursor: pointer; font-weight: bold; line-height: 1.8
 .aie-side h4 { margin: 0; font-size: .8em; color: #666; text-transform: uppercase; }
 .aie-text { margin: .2em 0; font-size: 1.15em; overflow-wrap: anywhere; }
 mark { color: inherit; border-radius: 4px; padding: 0 .15em; }
-mark.aie-ent::after, mark.aie-trg::after { content: attr(data-badge); font-size: .6em; font-weight: bold;
-       vertical-align: super; margin-inline-start: .25em; color: #333; }
+mark.aie-ent::after, mark.aie-trg::after { content: attr(data-badge); font-size: .7em; font-weight: bold;
+       vertical-align: super; margin: 0 .3em; color: #333; display: inline-block;
+       white-space: nowrap; direction: ltr; unicode-bidi: isolate; line-height: 1; }
 mark.aie-trg { background: transparent; border-bottom: 3px solid #d1495b; font-weight: bold; }
-mark.aie-trg::after { color: #d1495b; }
+mark.aie-trg::after { color: #d1495b; font-size: 1rem; vertical-align: baseline; }
+.aie-counts { unicode-bidi: isolate; direction: ltr; }
 .aie-miss { outline: 2px dashed #b00020; outline-offset: 1px; }
 .aie-false { outline: 2px dotted #8a5a00; outline-offset: 1px; text-decoration: line-through #8a5a00; }
 tr.aie-miss th, tr.aie-miss td { background: #fde7ea; }

@@ -42,10 +42,26 @@ CHECK_SCRIPT = """
       overflow.push(el.tagName + "." + el.className + " in " + (el.closest("[data-record-id]") || {dataset: {}}).dataset.recordId
                     + ": " + el.scrollWidth + " > " + el.clientWidth);
   }
+  // labels: each badge one unbreakable box; trigger badges at the body's font size
+  const bodyFont = parseFloat(getComputedStyle(document.body).fontSize);
+  const badges = [...document.querySelectorAll("mark[data-badge]")].map(el => {
+    const after = getComputedStyle(el, "::after");
+    return {kind: el.dataset.kind, display: after.display, wrap: after.whiteSpace,
+            size: parseFloat(after.fontSize), content: after.content};
+  });
+  // captions: the event label is one line and stands to the right of the trigger text (read first)
+  const captions = [...document.querySelectorAll("table.aie-event caption")].map(c => {
+    const label = c.querySelector(".aie-event-label"), trigger = c.querySelector(".aie-event-trigger");
+    const l = label.getBoundingClientRect(), t = trigger.getBoundingClientRect();
+    return {label: label.textContent, lines: label.getClientRects().length, labelLeft: l.left,
+            triggerRight: t.right, sameLine: Math.abs(l.top - t.top) < l.height, text: c.textContent};
+  });
+  // summaries: every number stands next to its word
+  const summaries = [...document.querySelectorAll("details > summary .aie-counts")].map(e => e.textContent);
   const pre = document.createElement("pre");
   pre.id = "aie-check";
-  pre.textContent = JSON.stringify({spans, overflow, dir: root.getAttribute("dir"),
-                                    external: [...document.querySelectorAll("[src], link[href]")].length});
+  pre.textContent = JSON.stringify({spans, overflow, dir: root.getAttribute("dir"), bodyFont, badges, captions,
+                                    summaries, external: [...document.querySelectorAll("[src], link[href]")].length});
   document.body.appendChild(pre);
 })();
 </script>
@@ -121,6 +137,7 @@ def test_the_browser_shows_every_span_of_gold_and_prediction_without_overflow(co
     report = json.loads(html.unescape(match.group(1)))
     assert report["dir"] == "rtl" and report["external"] == 0
     assert report["overflow"] == []
+    check_labels(report)
     expected, found = expected_spans(gold, pred), dom_spans(report["spans"])
     assert found == expected, (f"missing: {list((expected - found).items())[:5]}; "
                                f"unexpected: {list((found - expected).items())[:5]}")
@@ -132,3 +149,43 @@ def test_the_browser_shows_every_span_of_gold_and_prediction_without_overflow(co
     result = run_chromium(binary, tmp_path / "profile2", f"--screenshot={shot}", shown.resolve().as_uri())
     assert shot.is_file() and shot.stat().st_size > 10_000, result.stderr[-1500:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def check_labels(report: dict) -> None:
+    """Issue 24's render glitches, read off the browser's layout: labels that stay whole, trigger
+    labels at body size, the event label right of its trigger with no stray colon, labelled counts."""
+    badges = report["badges"]
+    assert badges and all(b["display"] == "inline-block" and b["wrap"] == "nowrap" for b in badges), badges[:3]
+    triggers = [b for b in badges if b["kind"] == "trigger"]
+    assert triggers and min(b["size"] for b in triggers) >= report["bodyFont"]
+    captions = report["captions"]
+    assert captions and all(c["lines"] == 1 for c in captions), [c for c in captions if c["lines"] != 1][:3]
+    same_line = [c for c in captions if c["sameLine"]]
+    assert same_line and all(c["labelLeft"] >= c["triggerRight"] - 1 for c in same_line), same_line[:3]
+    assert all(":" not in c["text"].replace(c["label"], "") for c in captions)
+    assert report["summaries"] and all(re.fullmatch(r"\d+ record\(s\), \d+ entities, \d+ events"
+                                                    r"( · \d+ missed, \d+ false alarms)?", s) for s in report["summaries"])
+
+
+def test_labels_in_a_document_with_an_arabic_name_and_a_long_event_type(tmp_path):
+    """A document named in Arabic and an event type longer than a narrow column: the checks hold
+    where bidi and wrapping are hardest."""
+    from arabic_ie.data.records import Event, Record, Span
+
+    binary = chromium()
+    text = "أعلنت وزارة الداخلية اعتقال ثلاثة مشتبه بهم في القاهرة يوم الثلاثاء بعد مداهمة ليلية."
+    def at(word, label=""):
+        return Span(text.index(word), text.index(word) + len(word), label)
+    record = Record("r1", text, [at("وزارة الداخلية", "ORG"), at("القاهرة", "GPE")],
+                    [Event("Justice:Arrest-Jail-Detain-Extradite", at("اعتقال"),
+                           [at("وزارة الداخلية", "Agent"), at("القاهرة", "Place")])],
+                    {"document": "خبر الاعتقال ١"})
+    page = render_page([record] * 3, [record] * 3, title="labels")
+    checked = tmp_path / "labels.html"
+    checked.write_text(page.replace("</body>", CHECK_SCRIPT + "</body>"), encoding="utf-8")
+    result = run_chromium(binary, tmp_path / "profile", "--virtual-time-budget=5000", "--dump-dom", checked.as_uri())
+    match = re.search(r'<pre id="aie-check">(.*?)</pre>', result.stdout, re.S)
+    assert match, result.stderr[-1500:]
+    report = json.loads(html.unescape(match.group(1)))
+    check_labels(report)
+    assert report["overflow"] == []
