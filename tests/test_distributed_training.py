@@ -113,3 +113,53 @@ def test_killed_two_process_run_resumes_to_the_same_metrics(whole_run, data_slic
     assert (resumed["steps"], resumed["best_epoch"]) == (whole["steps"], whole["best_epoch"])
     assert resumed["metrics"] == whole["metrics"]
     assert (output / "metrics.jsonl").read_text() == (whole_run / "metrics.jsonl").read_text()
+
+
+EPOCH_ORDER_SCRIPT = """
+import json, sys, torch
+from accelerate import Accelerator
+from torch.utils.data import DataLoader
+from arabic_ie.training.sampler import LengthGroupedBatchSampler
+from arabic_ie.training.trainer import start_epoch
+
+acc = Accelerator()
+sampler = LengthGroupedBatchSampler([k % 7 + 1 for k in range(40)], batch_size=2, seed=5)
+loader = acc.prepare(DataLoader(list(range(40)), batch_sampler=sampler))
+orders = []
+for epoch in range(3):
+    start_epoch(loader, sampler, epoch)
+    orders.append([batch.tolist() for batch in loader])
+with open(sys.argv[1] + f".{acc.process_index}", "w") as out:
+    json.dump(orders, out)
+"""
+
+
+def test_each_rank_sees_a_new_order_every_epoch(tmp_path):
+    """Issue 22: accelerate's shard sampler does not pass set_epoch on to our batch sampler, so
+    with two processes every epoch repeated the first one's batches."""
+    script = tmp_path / "orders.py"
+    script.write_text(EPOCH_ORDER_SCRIPT)
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+               "--main_process_port", str(free_port()), str(script), str(tmp_path / "orders")]
+    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"orders.{rank}").read_text()) for rank in (0, 1)]
+    for orders in ranks:
+        assert orders[0] != orders[1] != orders[2]
+    for epoch in range(3):  # together the ranks see every example once an epoch
+        seen = sorted(k for orders in ranks for batch in orders[epoch] for k in batch)
+        assert seen == list(range(40))
+
+
+def test_two_processes_keep_the_single_process_schedule_under_max_steps(tmp_path, data_slice):
+    """Issue 22: with max_steps the prepared scheduler, stepped once per process, ran the
+    learning-rate schedule twice as fast on two processes (at zero after half the steps)."""
+    output = tmp_path / "run"
+    finish(launch(output, data_slice, "max_steps=12"))
+    history = [json.loads(line) for line in (output / "metrics.jsonl").read_text().splitlines()]
+    first = history[0]  # the rate after the first epoch's steps, of 12 in all, decaying linearly from 3e-3
+    assert first["step"] in (9, 10)
+    assert first["learning_rate"] == pytest.approx(0.003 * (1 - first["step"] / 12), rel=1e-6)
+    assert json.loads((output / "metrics.json").read_text())["steps"] == 12

@@ -401,3 +401,45 @@ def test_a_file_size_limit_during_train_is_one_line_and_the_resume_command(tmp_p
     assert lines[at].startswith(f"arabic-ie train: error: cannot write a checkpoint in {out / 'checkpoints'}: "
                                 "the file-size limit (ulimit -f) was reached; no checkpoint was complete yet")
     assert lines[at + 1].strip().startswith("arabic-ie train --model tiny") and lines[at + 1].endswith("--resume")
+
+
+def test_one_short_batch_at_most_and_it_comes_last():
+    """Issue 22: every chunk's remainder made a short batch, shuffled into the middle of the epoch."""
+    from arabic_ie.training.sampler import LengthGroupedBatchSampler
+
+    lengths = [(k * 37) % 61 + 3 for k in range(1003)]
+    sampler = LengthGroupedBatchSampler(lengths, batch_size=8, seed=3, group_factor=5)
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        batches = sampler.batches()
+        assert [len(b) for b in batches[:-1]] == [8] * (len(batches) - 1) and len(batches[-1]) == 1003 % 8
+        assert sorted(k for b in batches for k in b) == list(range(1003))
+    sampler.set_epoch(0)
+    first = sampler.batches()
+    sampler.set_epoch(1)
+    assert sampler.batches() != first
+
+
+def test_outputs_of_an_earlier_run_in_the_folder_are_never_taken_for_this_runs(tmp_path, handful, sample_records):
+    """Issue 22: with no dev set (or max_steps stopping mid-epoch) the model/ an earlier run left
+    was scored and reported as this run's, and its metrics.json stayed when this run failed."""
+    from arabic_ie.data.schema import LabelSchema
+
+    path, chosen = handful
+    other = tmp_path / "other.jsonl"
+    write_jsonl([r for r in sample_records["train"] if r.events][40:60], other)
+    Trainer(small_config(tmp_path, other, epochs=1)).train()  # an earlier run: other labels, other weights
+    earlier = json.loads((tmp_path / "run" / "model" / "config.json").read_text())["schema"]
+    config = small_config(tmp_path, path, epochs=3, max_steps=4, dev_files=[])
+    result = Trainer(config).train()
+    saved = json.loads((tmp_path / "run" / "model" / "config.json").read_text())["schema"]
+    ours = json.loads(json.dumps(LabelSchema.from_records(chosen).to_dict()))
+    assert result["steps"] == 4 and saved == ours
+    assert saved != earlier  # this run's labels, not the earlier run's
+
+    (tmp_path / "run" / "report.md").write_text("an earlier run's report")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    with pytest.raises(Exception):
+        Trainer(small_config(tmp_path, path, test_files=[str(bad)])).train()
+    assert not (tmp_path / "run" / "metrics.json").exists() and not (tmp_path / "run" / "report.md").exists()

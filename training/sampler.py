@@ -20,17 +20,20 @@ class LengthGroupedBatchSampler:
 
     def batches(self) -> list[list[int]]:
         """This epoch's batches: shuffled, sorted by length within large chunks, the batches
-        shuffled again."""
+        shuffled again, a short last batch kept last."""
         rng = random.Random(self.seed * 100_003 + self.epoch)
         order = list(range(len(self.lengths)))
         rng.shuffle(order)
         chunk = self.batch_size * self.group_factor
-        batches = []
+        ordered: list[int] = []
         for i in range(0, len(order), chunk):
-            group = sorted(order[i:i + chunk], key=lambda k: self.lengths[k], reverse=True)
-            batches += [group[j:j + self.batch_size] for j in range(0, len(group), self.batch_size)]
+            ordered += sorted(order[i:i + chunk], key=lambda k: self.lengths[k], reverse=True)
+        # cut the whole order at once: one short batch at most, and it comes last (a short batch
+        # mid-epoch gives a step with a noisier gradient and, across processes, uneven batches)
+        batches = [ordered[j:j + self.batch_size] for j in range(0, len(ordered), self.batch_size)]
+        short = [batches.pop()] if batches and len(batches[-1]) < self.batch_size else []
         rng.shuffle(batches)
-        return batches
+        return batches + short
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self.batches())

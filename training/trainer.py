@@ -63,6 +63,7 @@ class LoopState:
     best_metric: float = -1.0
     best_epoch: int = -1
     epochs_without_improvement: int = 0
+    model_saved: bool = False  # this run has written OUTPUT/model (a folder left by an earlier run is not it)
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def state_dict(self) -> dict[str, Any]:
@@ -70,8 +71,20 @@ class LoopState:
         return dict(self.__dict__)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore the loop position from a checkpoint."""
-        self.__dict__.update(state)
+        """Restore the loop position from a checkpoint (one written before ``model_saved``
+        existed had saved the model once an epoch had ended)."""
+        self.__dict__.update({"model_saved": state.get("epoch", 0) > 0, **state})
+
+
+def start_epoch(loader: Any, sampler: LengthGroupedBatchSampler, epoch: int) -> None:
+    """Give the epoch's batch order: with several processes accelerate wraps the batch sampler in
+    a shard sampler that does not pass ``set_epoch`` on, and every epoch repeated the first one."""
+    loader.set_epoch(epoch)
+    sampler.set_epoch(epoch)
+
+
+#: files an earlier run in the same folder left, removed when a fresh run starts
+STALE_OUTPUTS = ("metrics.json", "report.md")
 
 
 def load_records(files: list[str], config: TrainConfig) -> list[Record]:
@@ -217,8 +230,10 @@ class Trainer:
             raise ConfigError(f"--resume: {self.output / CHECKPOINTS} holds no complete checkpoint to continue from "
                               "(a mistyped --output, or a run killed before its first checkpoint); "
                               "run without --resume to start afresh")
-        if not resume and acc.is_main_process:  # a fresh run: forget an earlier run's checkpoints
+        if not resume and acc.is_main_process:  # a fresh run: forget an earlier run's checkpoints and scores
             shutil.rmtree(self.output / CHECKPOINTS, ignore_errors=True)
+            for stale in STALE_OUTPUTS:  # never read as this run's (the model folder is replaced when saved)
+                (self.output / stale).unlink(missing_ok=True)
         # every input file is read (and so checked) now: a bad test file must not surface only
         # after hours of training
         train = load_records(cfg.train_files, cfg)
@@ -237,13 +252,19 @@ class Trainer:
         loader = DataLoader(rows, batch_sampler=sampler, generator=torch.Generator().manual_seed(cfg.seed),
                             collate_fn=lambda b: collate_features(b, tokenizer.pad_token_id))
         optimizer = self._optimizer(model)
-        steps_per_epoch = math.ceil(len(sampler) / cfg.gradient_accumulation_steps)
+        # optimizer steps of each process: N processes share an epoch's batches between them
+        batches_per_process = math.ceil(len(sampler) / acc.num_processes)
+        steps_per_epoch = math.ceil(batches_per_process / cfg.gradient_accumulation_steps)
         # the schedule follows the steps that will run: epochs=1 over a max_steps of 1400 must
         # still warm up and decay within its one epoch
         total_steps = min(steps_per_epoch * cfg.epochs, cfg.max_steps or steps_per_epoch * cfg.epochs)
-        scheduler = get_scheduler("linear", optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
-                                  num_training_steps=total_steps)
+        # the prepared scheduler steps once per process at every optimizer step (as the
+        # transformers examples count it), so step k of every process has the single-process rate
+        scheduler = get_scheduler("linear", optimizer,
+                                  num_warmup_steps=int(cfg.warmup_ratio * total_steps) * acc.num_processes,
+                                  num_training_steps=total_steps * acc.num_processes)
         model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
+        self.scheduler = scheduler  # the epoch log records its rate
         acc.register_for_checkpointing(self.state)
         if cfg.report_to:
             acc.init_trackers("arabic-ie", config={k: v for k, v in cfg.to_dict().items() if isinstance(v, (int, float, str, bool))})
@@ -258,7 +279,7 @@ class Trainer:
         stop = bool(cfg.patience and self.state.epochs_without_improvement >= cfg.patience)  # resumed after stopping
         while self.state.epoch < cfg.epochs and not stop:
             epoch = self.state.epoch
-            loader.set_epoch(epoch)
+            start_epoch(loader, sampler, epoch)
             batches = acc.skip_first_batches(loader, self.state.step_in_epoch) if self.state.step_in_epoch else loader
             model.train()
             for batch in batches:
@@ -283,7 +304,7 @@ class Trainer:
                 if cfg.max_steps and self.state.global_step >= cfg.max_steps:
                     stop = True
                     break
-            if not stop or self.state.step_in_epoch >= len(sampler):
+            if not stop or self.state.step_in_epoch >= batches_per_process:
                 stop = self._end_epoch(model, tokenizer, dev) or stop
             self._save_checkpoint()
         progress.close()
@@ -294,7 +315,8 @@ class Trainer:
     def _end_epoch(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record]) -> bool:
         """Dev scores, best-model bookkeeping, early stopping; returns whether to stop."""
         cfg, acc, state = self.config, self.accelerator, self.state
-        entry: dict[str, Any] = {"epoch": state.epoch + 1, "step": state.global_step}
+        entry: dict[str, Any] = {"epoch": state.epoch + 1, "step": state.global_step,
+                                 "learning_rate": self.scheduler.get_last_lr()[0]}
         state.epoch += 1
         state.step_in_epoch = 0
         improved = True
@@ -321,6 +343,7 @@ class Trainer:
             if improved:
                 with self._writing(f"the best model in {self.output / 'model'}"):
                     save_model(acc.unwrap_model(model), tokenizer, self.output / "model", training=self.card_info())
+        state.model_saved = state.model_saved or improved  # the same on every process (checkpointed state)
         return bool(cfg.patience and state.epochs_without_improvement >= cfg.patience)
 
     @contextmanager
@@ -360,7 +383,9 @@ class Trainer:
         refresh the model card with the evaluation table."""
         cfg, acc = self.config, self.accelerator
         model_dir = self.output / "model"
-        if not model_dir.exists() and acc.is_main_process:  # no dev set: the last model is the model
+        # no epoch ended with a model saved (no dev set, or max_steps stopped mid-epoch): the last
+        # model is the model; a model folder left by an earlier run in this folder is never it
+        if not self.state.model_saved and acc.is_main_process:
             with self._writing(f"the model in {model_dir}"):
                 save_model(acc.unwrap_model(model), tokenizer, model_dir, training=self.card_info())
         acc.wait_for_everyone()
