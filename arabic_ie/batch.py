@@ -192,8 +192,8 @@ def run(args: PredictOptions) -> Summary:
 
 def limit_allocator_caching() -> None:
     """Have glibc's malloc hand large blocks straight back to the system. Tensors of ever
-    changing shapes otherwise fragment its heap and a long run's memory keeps growing
-    (measured: 0.9 GiB after 1k lines, 2.1 GiB after 10k); with this it stays flat."""
+    changing shapes otherwise fragment its heap and a long run's memory keeps growing; with this
+    it stays flat (figures: docs/performance.md)."""
     import ctypes
     import ctypes.util
 

@@ -31,7 +31,7 @@ def is_json_array(first_line: str) -> bool:
 
 def iter_json_array(path: str | Path, block: int = 1 << 20) -> Iterator[tuple[int, object]]:
     """Stream the items of a file holding one JSON array as ``(line where the item starts, item)``,
-    reading ``block`` characters at a time: a 125 MB Label Studio export is never one parsed tree
+    reading ``block`` characters at a time: a large Label Studio export is never one parsed tree
     in memory. :class:`CorpusError` with the line for bad JSON or a file that is not an array."""
     decoder = json.JSONDecoder()
     with open(path, encoding="utf-8-sig", newline="") as handle:

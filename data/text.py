@@ -299,7 +299,7 @@ def _single_letter_before(text: str, k: int) -> bool:
     """Whether the period at ``text[k]`` ends an abbreviation: the letters before it are one
     letter on its own or after a period or digit (``م.``, ``ق.م.``, ``2000ق.م.``). Looks back
     only over the spaces and two characters, so splitting stays linear in the text (slicing
-    ``text[:k]`` at every period made a 1 MB line take minutes)."""
+    ``text[:k]`` at every period made splitting a long line quadratic)."""
     while k > 0 and text[k - 1].isspace():
         k -= 1
     return k > 0 and text[k - 1].isalpha() and (k == 1 or not text[k - 2].isalpha())

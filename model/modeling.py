@@ -165,8 +165,8 @@ class ArabicIEModel(PreTrainedModel):
         word dropout the encoder reads embeddings: each piece's subword embedding (zeroed for
         dropped words in training) plus the character vector of its word (and, with
         ``word_attributes``, of its hashed forms; a dropped word's stem is hidden too). With ``lstm_layers``
-        the BiLSTM's output is added to the states (a residual: on ANERcorp the BiLSTM alone in
-        their place learnt far slower, dev entity F1 36.4 against 60.4 after 8 epochs). With
+        the BiLSTM's output is added to the states (a residual: the BiLSTM alone in their place
+        learnt far slower; docs/experiments.md). With
         ``neighbour_features`` the neighbours' token ids and forms are added last, a linear path
         to the heads."""
         states = self._encoder_states(input_ids, attention_mask, token_type_ids, char_ids)
