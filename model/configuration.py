@@ -38,6 +38,7 @@ class ArabicIEConfig(PretrainedConfig):
         word_attributes: bool = False,
         attribute_embedding_size: int = 64,
         neighbour_features: bool = False,
+        argument_entity_input: bool = False,
         neighbour_window: int = 2,
         neighbour_buckets: int = 1 << 16,
         neighbour_embedding_size: int = 32,
@@ -74,6 +75,7 @@ class ArabicIEConfig(PretrainedConfig):
         self.word_attributes = word_attributes
         self.attribute_embedding_size = attribute_embedding_size
         self.neighbour_features = neighbour_features
+        self.argument_entity_input = argument_entity_input
         self.neighbour_window = neighbour_window
         self.neighbour_buckets = neighbour_buckets
         self.neighbour_embedding_size = neighbour_embedding_size

@@ -85,6 +85,9 @@ class ArabicIEModel(PreTrainedModel):
         self.argument_trigger = nn.Linear(hidden + config.event_type_embedding_size, config.argument_hidden_size)
         self.argument_distance = nn.Embedding(2 * config.argument_max_distance + 1, config.argument_hidden_size)
         self.argument_head = nn.Linear(config.argument_hidden_size, len(schema.argument_labels))
+        # most arguments are entity or TIME spans: the entity head's label probabilities as input
+        self.argument_entity = (nn.Linear(len(schema.entity_labels), config.argument_hidden_size)
+                                if getattr(config, "argument_entity_input", False) else None)
         self.char_cnn = None
         if config.char_features:
             char_vocab = config.feature_config.char_vocab
@@ -207,9 +210,11 @@ class ArabicIEModel(PreTrainedModel):
         return crf.decoding_scores() if crf is not None else {}
 
     def argument_logits(self, hidden: torch.Tensor, event_token_spans: torch.Tensor,
-                        event_type_ids: torch.Tensor) -> torch.Tensor:
+                        event_type_ids: torch.Tensor, entity_probs: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, events, tokens, argument labels) for triggers given as token ranges
-        ``[start, end)``; padded events have ``start == -1`` and produce ignored logits."""
+        ``[start, end)``; padded events have ``start == -1`` and produce ignored logits. With
+        ``argument_entity_input`` each token's entity label probabilities (``entity_probs``, from
+        the entity head when not given) are an input too, never trained through."""
         batch, n_tokens, _ = hidden.shape
         positions = torch.arange(n_tokens, device=hidden.device)
         starts, ends = event_token_spans[..., 0:1], event_token_spans[..., 1:2]
@@ -218,6 +223,10 @@ class ArabicIEModel(PreTrainedModel):
         types = self.event_type_embedding(event_type_ids.clamp(min=0))
         trigger_part = self.argument_trigger(torch.cat([pooled, types], dim=-1))  # (B, E, A)
         token_part = self.argument_token(hidden)  # (B, T, A)
+        if self.argument_entity is not None:
+            if entity_probs is None:
+                entity_probs = self.entity_head(hidden).float().softmax(-1)
+            token_part = token_part + self.argument_entity(entity_probs.detach().to(hidden.dtype))
         limit = self.config.argument_max_distance
         distance = (positions.view(1, 1, -1) - starts).clamp(-limit, limit) + limit  # (B, E, T)
         pair = nn.functional.gelu(token_part.unsqueeze(1) + trigger_part.unsqueeze(2) + self.argument_distance(distance))
@@ -257,7 +266,8 @@ class ArabicIEModel(PreTrainedModel):
         trigger_logits = self.trigger_head(hidden)
         arg_logits = None
         if event_token_spans is not None and event_token_spans.shape[1] > 0:
-            arg_logits = self.argument_logits(hidden, event_token_spans, event_type_ids)
+            arg_logits = self.argument_logits(hidden, event_token_spans, event_type_ids,
+                                              entity_logits.softmax(-1) if self.argument_entity is not None else None)
         losses: dict[str, torch.Tensor] = {}
         if entity_labels is not None:
             losses["entity"] = (crf_loss(self.entity_crf, entity_logits, entity_labels) if self.entity_crf is not None

@@ -274,10 +274,10 @@ class JointTagger:
                 pending.append((row, span, self.schema.event_types.index(etype), events[-1][4], firsts))
             per_window.append(_WindowResult(entity_probs[row, firsts], events))
         if pending:
-            self._fill_arguments(hidden, pending)
+            self._fill_arguments(hidden, pending, entity_probs)
         return per_window
 
-    def _fill_arguments(self, hidden: torch.Tensor, pending: list) -> None:
+    def _fill_arguments(self, hidden: torch.Tensor, pending: list, entity_probs: np.ndarray) -> None:
         """Run the argument head once for the batch, every window with its own triggers (the
         token projections are computed once per window, not once per trigger), with the roles
         an event type does not allow masked out."""
@@ -292,7 +292,8 @@ class JointTagger:
             types[row, used[row]] = type_id
             where.append((row, used[row]))
             used[row] += 1
-        logits = self.model.argument_logits(hidden, spans.to(hidden.device), types.to(hidden.device)).float()
+        entity_input = torch.from_numpy(entity_probs).to(hidden.device) if self.model.argument_entity is not None else None
+        logits = self.model.argument_logits(hidden, spans.to(hidden.device), types.to(hidden.device), entity_input).float()
         allowed = self.model.allowed_argument_labels[types.to(hidden.device)]  # (B, E, labels)
         probs = logits.masked_fill(~allowed.unsqueeze(2), float("-inf")).softmax(-1).cpu().numpy()
         for (row, slot), (_, _, _, arguments, firsts) in zip(where, pending):

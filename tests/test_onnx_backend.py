@@ -241,3 +241,36 @@ def test_fp32_onnx_with_the_offline_recipes_layers(tmp_path, sample_records, tes
     expected, got = torch_and_onnx(folder, test_texts, True)
     assert [spans(r) for r in got] == [spans(r) for r in expected]
     assert sum(len(r.entities) for r in expected) > 20
+
+
+def test_an_argument_head_reading_the_entity_layer_gives_the_same_records_on_both_backends(tmp_path, sample_records,
+                                                                                          test_texts):
+    """``argument_entity_input``: the argument head reads the entity head's probabilities, which
+    the ONNX graph returns, so both backends feed it the same input."""
+    import torch
+
+    from arabic_ie.data.features import FeatureConfig
+    from arabic_ie.data.schema import LabelSchema
+    from arabic_ie.model.build import build_model
+    from arabic_ie.model.hub import save_model
+    from arabic_ie.model.tiny import TinyConfig
+
+    torch.manual_seed(4)
+    train = sample_records["train"]
+    model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
+                                   train, tiny=TinyConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1,
+                                                          num_attention_heads=2, intermediate_size=64),
+                                   argument_entity_input=True)
+    assert model.argument_entity is not None
+    folder = save_model(model, tokenizer, tmp_path / "arg-entity")
+    expected, got = torch_and_onnx(folder, test_texts, True)
+    assert [spans(r) for r in got] == [spans(r) for r in expected]
+    assert sum(len(e.arguments) for r in expected for e in r.events) > 50
+    with torch.no_grad():  # the input matters: other entity probabilities give other argument scores
+        batch = {"input_ids": torch.tensor([[2, 40, 41, 42, 3]]), "attention_mask": torch.ones(1, 5, dtype=torch.long)}
+        hidden = model.encode(**batch)
+        spans_ = torch.tensor([[[1, 2]]])
+        types = torch.tensor([[0]])
+        probs = model.entity_head(hidden).softmax(-1)
+        assert not torch.allclose(model.argument_logits(hidden, spans_, types, probs),
+                                  model.argument_logits(hidden, spans_, types, probs.roll(1, dims=-1)))

@@ -14,7 +14,7 @@ import yaml
 METRICS = ("entity_f1", "trigger_f1", "argument_f1", "mean_f1")
 #: TrainConfig fields passed as they are to the model's config (the little-data layers and the loss weights)
 MODEL_SETTINGS = ("loss_weights", "char_features", "char_to_output", "crf", "word_dropout", "lstm_layers",
-                  "classifier_dropout", "word_attributes", "neighbour_features")
+                  "classifier_dropout", "word_attributes", "neighbour_features", "argument_entity_input")
 
 
 class ConfigError(ValueError):
@@ -117,6 +117,7 @@ class TrainConfig:
     lstm_layers: int = 0  # bidirectional LSTM layers over the encoder's states, their output added to them
     word_attributes: bool = False  # hashed stem/affix/shape embeddings added to each word's character vector
     neighbour_features: bool = False  # the neighbours' token ids and hashed forms, added to the output states
+    argument_entity_input: bool = False  # the argument head reads each token's entity label probabilities too
     classifier_dropout: float = 0.1
     conll_scheme: str = "BIO"
 
