@@ -39,6 +39,7 @@ class ArabicIEConfig(PretrainedConfig):
         attribute_embedding_size: int = 64,
         neighbour_features: bool = False,
         argument_entity_input: bool = False,
+        argument_o_weight: float = 1.0,
         neighbour_window: int = 2,
         neighbour_buckets: int = 1 << 16,
         neighbour_embedding_size: int = 32,
@@ -76,6 +77,7 @@ class ArabicIEConfig(PretrainedConfig):
         self.attribute_embedding_size = attribute_embedding_size
         self.neighbour_features = neighbour_features
         self.argument_entity_input = argument_entity_input
+        self.argument_o_weight = argument_o_weight
         self.neighbour_window = neighbour_window
         self.neighbour_buckets = neighbour_buckets
         self.neighbour_embedding_size = neighbour_embedding_size

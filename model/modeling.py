@@ -48,14 +48,16 @@ class JointOutput(ModelOutput):
     losses: dict[str, torch.Tensor] | None = None
 
 
-def _masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over labelled positions; zero (not NaN) when a batch has none,
-    as when a NER-only batch meets the event heads."""
+def _masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor,
+                          weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean cross-entropy over labelled positions (weighted per label with ``weight``); zero
+    (not NaN) when a batch has none, as when a NER-only batch meets the event heads."""
     flat_labels = labels.reshape(-1)
     valid = flat_labels != IGNORE_INDEX
     if not valid.any():
         return logits.sum() * 0.0
-    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1])[valid], flat_labels[valid])
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1])[valid], flat_labels[valid],
+                                       weight=None if weight is None else weight.to(logits.dtype))
 
 
 class ArabicIEModel(PreTrainedModel):
@@ -85,6 +87,11 @@ class ArabicIEModel(PreTrainedModel):
         self.argument_trigger = nn.Linear(hidden + config.event_type_embedding_size, config.argument_hidden_size)
         self.argument_distance = nn.Embedding(2 * config.argument_max_distance + 1, config.argument_hidden_size)
         self.argument_head = nn.Linear(config.argument_hidden_size, len(schema.argument_labels))
+        # nearly every (trigger, token) pair is O: weighing O down keeps the head from learning to
+        # say O everywhere (a buffer, so it moves with the model and is not a parameter)
+        label_weights = torch.ones(len(schema.argument_labels))
+        label_weights[schema.argument_labels.index("O")] = float(getattr(config, "argument_o_weight", 1.0))
+        self.register_buffer("argument_label_weights", label_weights, persistent=False)
         # most arguments are entity or TIME spans: the entity head's label probabilities as input
         self.argument_entity = (nn.Linear(len(schema.entity_labels), config.argument_hidden_size)
                                 if getattr(config, "argument_entity_input", False) else None)
@@ -276,7 +283,7 @@ class ArabicIEModel(PreTrainedModel):
             losses["trigger"] = (crf_loss(self.trigger_crf, trigger_logits, trigger_labels) if self.trigger_crf is not None
                                  else _masked_cross_entropy(trigger_logits, trigger_labels))
         if argument_labels is not None and arg_logits is not None:
-            losses["argument"] = _masked_cross_entropy(arg_logits, argument_labels)
+            losses["argument"] = _masked_cross_entropy(arg_logits, argument_labels, self.argument_label_weights)
         loss = None
         if losses:
             weights = self.config.loss_weights

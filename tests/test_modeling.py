@@ -124,3 +124,21 @@ def test_save_and_reload_give_identical_predictions(char_crf_model, tmp_path, sa
     assert reloaded.model.config.neighbour_features and torch.equal(reloaded.model.neighbours.embedding.weight,
                                                                     model.neighbours.embedding.weight)
     assert [r.to_dict() for r in reloaded.predict(texts)] == [r.to_dict() for r in before]
+
+
+def test_argument_o_weight_weighs_o_down_in_the_argument_loss_only(sample_records):
+    """``argument_o_weight`` < 1: the argument head pays less for O, the label of nearly every
+    (trigger, token) pair, so it stops learning to say O everywhere; the other heads are unchanged."""
+    train = [r for r in sample_records["train"] if r.events][:8]
+    losses = {}
+    for weight in (1.0, 0.2):
+        torch.manual_seed(0)
+        model, tokenizer = build_model("tiny", LabelSchema.from_records(sample_records["train"]),
+                                       FeatureConfig(max_length=64, stride=8), train, tiny=SMALL,
+                                       argument_o_weight=weight)
+        model.eval()
+        out = model(**batch_of(model, tokenizer, train))
+        losses[weight] = {k: float(v) for k, v in out.losses.items()}
+        assert model.argument_label_weights[model.config.label_schema.argument_labels.index("O")] == weight
+    assert losses[0.2]["entity"] == losses[1.0]["entity"] and losses[0.2]["trigger"] == losses[1.0]["trigger"]
+    assert losses[0.2]["argument"] != pytest.approx(losses[1.0]["argument"])

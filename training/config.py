@@ -14,7 +14,8 @@ import yaml
 METRICS = ("entity_f1", "trigger_f1", "argument_f1", "mean_f1")
 #: TrainConfig fields passed as they are to the model's config (the little-data layers and the loss weights)
 MODEL_SETTINGS = ("loss_weights", "char_features", "char_to_output", "crf", "word_dropout", "lstm_layers",
-                  "classifier_dropout", "word_attributes", "neighbour_features", "argument_entity_input")
+                  "classifier_dropout", "word_attributes", "neighbour_features", "argument_entity_input",
+                  "argument_o_weight")
 
 
 class ConfigError(ValueError):
@@ -118,6 +119,7 @@ class TrainConfig:
     word_attributes: bool = False  # hashed stem/affix/shape embeddings added to each word's character vector
     neighbour_features: bool = False  # the neighbours' token ids and hashed forms, added to the output states
     argument_entity_input: bool = False  # the argument head reads each token's entity label probabilities too
+    argument_o_weight: float = 1.0  # the weight of O in the argument loss (below 1: fewer arguments missed)
     classifier_dropout: float = 0.1
     conll_scheme: str = "BIO"
 
@@ -147,6 +149,7 @@ class TrainConfig:
             need(isinstance(getattr(self, name), int) and getattr(self, name) > 0, f"{name} must be a positive integer, got {getattr(self, name)!r}")
         for name in ("learning_rate", "head_learning_rate"):
             need(isinstance(getattr(self, name), (int, float)) and getattr(self, name) > 0, f"{name} must be a positive number, got {getattr(self, name)!r}")
+        need(0 < self.argument_o_weight <= 1, f"argument_o_weight must be in (0, 1], got {self.argument_o_weight}")
         need(0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         need(self.metric_for_best in METRICS, f"metric_for_best must be one of {', '.join(METRICS)}, got {self.metric_for_best!r}")
         need(self.mixed_precision in ("no", "fp16", "bf16"), f"mixed_precision must be no, fp16 or bf16, got {self.mixed_precision!r}")
