@@ -91,9 +91,10 @@ def one_line(err: BaseException) -> str:
 
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip()
     causes = [(m.group(1), m.group(2)) for m in re.finditer(r"^([\w.]*(?:Error|Exception)): (.+)$", text, re.MULTILINE)]
-    ours = [message for name, message in causes if not name.startswith("ray.")]  # the worker's, not Ray's wrapper
-    if ours or causes:
-        return (ours or [message for _, message in causes])[-1]
+    # the worker's own exception, not Ray's wrapper around it, when there is one
+    messages = [message for name, message in causes if not name.startswith("ray.")] or [m for _, m in causes]
+    if messages:
+        return messages[-1]
     return text.splitlines()[0] if text else type(err).__name__
 
 

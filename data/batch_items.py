@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from .errors import BatchError
 from .fileio import decode_line, iter_raw_lines, same_file
-from .formats import CONLL_EXTENSIONS, FORMATS, detect_format, read_corpus
+from .formats import CONLL_EXTENSIONS, FORMATS, JSON_EXTENSIONS, detect_format, read_corpus
 from .jsonl import JSON_ARRAY_MESSAGE, is_json_array, load_json_object
 from .records import Record
 
@@ -120,7 +120,7 @@ def input_format(path: str, given: str | None) -> str:
         return "text"
     if is_stream(path):  # sniffing its first lines would consume them: the name alone decides
         suffix = Path(path).suffix.lower()
-        return "conll" if suffix in CONLL_EXTENSIONS else "jsonl" if suffix in (".jsonl", ".json") else "text"
+        return "conll" if suffix in CONLL_EXTENSIONS else "jsonl" if suffix in JSON_EXTENSIONS else "text"
     try:
         return detect_format(path)
     except ValueError:

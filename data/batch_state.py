@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .fileio import atomic_open
+from .formats import sniff_json
 
 
 @dataclass
@@ -44,9 +45,9 @@ def read_state(output: str | Path) -> OutputState | None:
 
 
 def sniff_format(output: str | Path) -> str | None:
-    """The format of an output written without a state file, from its first bytes: a JSON array
-    is Label Studio tasks, a JSON object per line is jsonl (doccano when it has ``label``), anything
-    else CoNLL; None for an empty file."""
+    """The format of an output written without a state file, from its first line: a JSON array is
+    Label Studio tasks, a JSON object the format :func:`.formats.sniff_json` tells, anything else
+    CoNLL; None for an empty file."""
     try:
         with open(output, "rb") as handle:
             head = handle.read(65536)
@@ -58,11 +59,7 @@ def sniff_format(output: str | Path) -> str | None:
     if text.startswith("["):
         return "labelstudio"
     if text.startswith("{"):
-        first = text.split("\n", 1)[0]
-        try:
-            return "doccano" if "label" in json.loads(first) else "jsonl"
-        except ValueError:
-            return "jsonl"
+        return sniff_json(text.split("\n", 1)[0], ".jsonl")
     return "conll"
 
 

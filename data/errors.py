@@ -17,6 +17,13 @@ class Problem:
         return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
+def first_line(err: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line (its first, cut at ``limit``), or its class name when
+    it has none: what a one-line error shows of a library's multi-line message."""
+    text = str(err).strip()
+    return (text.splitlines()[0] if text else type(err).__name__)[:limit]
+
+
 class CorpusError(ValueError):
     """Raised when an input file cannot be read as a corpus; carries the first problem found."""
 

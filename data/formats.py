@@ -116,7 +116,8 @@ def _first_array_item(path: str | Path) -> Any:
         return None  # broken JSON: the reader reports it with its line
 
 
-def _sniff_json(line: str, suffix: str = ".json", first_item: Any = None) -> str:
+def sniff_json(line: str, suffix: str = ".json", first_item: Any = None) -> str:
+    """The format of a JSON file from its first line (and, for a ``.json`` array, its first item)."""
     if is_json_array(line) and suffix == ".json":
         if isinstance(first_item, dict) and isinstance(first_item.get("data"), dict):
             return "labelstudio"  # an export (.json) is one JSON array of tasks; a .jsonl one is an error
@@ -171,7 +172,7 @@ def detect_format(path: str | Path) -> str:
         first = _first_lines(path, 1)
         if not first:
             return "jsonl"
-        return _sniff_json(first[0], suffix, _first_array_item(path) if is_json_array(first[0]) else None)
+        return sniff_json(first[0], suffix, _first_array_item(path) if is_json_array(first[0]) else None)
     check_input_file(path)  # a missing file or a folder is named as such, not as a format problem
     raise ValueError(f"cannot tell the format of {str(path)!r} from its extension; {NAME_THE_FORMAT}")
 

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 from transformers import AutoTokenizer
 
+from arabic_ie.data.errors import first_line
 from arabic_ie.data.fileio import install_folder
 
 from .card import render_model_card
@@ -188,11 +189,6 @@ def _near_misses(name: str) -> str:
     return f" (did you mean {', '.join(repr(str(parent / c)) for c in close)}?)" if close else ""
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return (text.splitlines()[0] if text else type(err).__name__)[:300]
-
-
 def weights_config_mismatch(info: dict[str, Any]) -> str | None:
     """What transformers' loading report says is wrong, or None: tensors the config's layers need
     and the file lacks, tensors in the file that no layer takes (a config with fewer layers, or
@@ -235,7 +231,7 @@ def load_model_and_tokenizer(name_or_path: str, revision: str | None = None,
             model, info = ArabicIEModel.from_pretrained(folder, output_loading_info=True, **hub_kwargs)
         except RuntimeError as err:  # a tensor of another shape (hidden_size edited in config.json)
             raise ModelLoadError(f"model {where}: config.json does not describe the weights: "
-                                 f"{_first_line(err)}") from None
+                                 f"{first_line(err)}") from None
         problem = weights_config_mismatch(info)
         if problem:  # random or ignored weights would give silently different predictions
             raise ModelLoadError(f"model {where}: {problem}")
@@ -373,7 +369,7 @@ def hub_errors(repo_id: str) -> Iterator[None]:
             raise HubPushError(f"the hub refused the token for {repo_id} (HTTP {status}): log in with "
                                "`hf auth login`, set HF_TOKEN, or pass --token with a token that may write "
                                "to that namespace") from None
-        raise HubPushError(f"the hub refused the push to {repo_id}: {str(err).splitlines()[0]}") from None
+        raise HubPushError(f"the hub refused the push to {repo_id}: {first_line(err)}") from None
     except Exception as err:  # httpx / OSError under huggingface_hub: no answer at all
         if not (isinstance(err, OSError) or "Connect" in type(err).__name__ or _timed_out(err)):
             raise

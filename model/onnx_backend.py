@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from arabic_ie.data.errors import first_line
+
 logger = logging.getLogger(__name__)
 
 EXTRA_HINT = 'install the ONNX extra: pip install "arabic-ie[onnx]"'
@@ -106,8 +108,7 @@ class OnnxEncoder:
         try:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # onnxruntime raises its own classes (Fail, InvalidGraph, ...) for a bad file
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise OnnxBackendError(f"{path} cannot be loaded by ONNX Runtime ({first_line[:200]}): {again}") from None
+            raise OnnxBackendError(f"{path} cannot be loaded by ONNX Runtime ({first_line(err, 200)}): {again}") from None
         inputs = [i.name for i in session.get_inputs()]
         outputs = [o.name for o in session.get_outputs()]
         if not set(INPUTS) <= set(inputs) <= {*INPUTS, CHAR_INPUT} or outputs != list(OUTPUTS):

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .collate import collate_features
+from arabic_ie.data.errors import first_line
 from arabic_ie.data.features import FeatureBuilder, Window
 from arabic_ie.data.language import not_arabic_reason
 from arabic_ie.data.records import Event, Record, Span
@@ -62,7 +63,7 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as err:
-        raise ValueError(f"--device {device}: not a device name ({str(err).splitlines()[0]})") from None
+        raise ValueError(f"--device {device}: not a device name ({first_line(err)})") from None
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"--device {device}: this machine has no CUDA GPU that torch can use (torch "

@@ -41,23 +41,41 @@ def sample_records():
     return {split: list(read_jsonl(SAMPLE / f"{split}.jsonl")) for split in ("train", "dev", "test")}
 
 
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory, sample_records) -> Path:
-    """An untrained ``tiny`` joint model (random weights, WordPiece trained on the sample), saved
-    with ``save_pretrained``: real loading and inference code paths, in a second."""
+def free_port() -> int:
+    """A TCP port nothing listens on now (for a server or a process group the test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def small_tiny_model(train, seed: int = 0, max_length: int = 64, **settings):
+    """``(model, tokenizer)``: a random ``tiny`` joint model, one small layer (WordPiece and labels
+    from ``train``), seeded; ``vocab_size``, ``num_hidden_layers`` and the model's layer settings
+    (``crf=True``, ...) may be given."""
     import torch
 
     from arabic_ie.data.features import FeatureConfig
     from arabic_ie.data.schema import LabelSchema
     from arabic_ie.model.build import build_model
-    from arabic_ie.model.hub import save_model
     from arabic_ie.model.tiny import TinyConfig
 
-    torch.manual_seed(0)
-    train = sample_records["train"]
-    model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
-                                   train, tiny=TinyConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1,
-                                                          num_attention_heads=2, intermediate_size=64))
+    shape = {"vocab_size": 2000, "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+             "intermediate_size": 64}
+    shape.update({k: settings.pop(k) for k in list(settings) if k in shape})
+    torch.manual_seed(seed)
+    return build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=max_length, stride=8),
+                       train, tiny=TinyConfig(**shape), **settings)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, sample_records) -> Path:
+    """An untrained ``tiny`` joint model (random weights, WordPiece trained on the sample), saved
+    with ``save_pretrained``: real loading and inference code paths, in a second."""
+    from arabic_ie.model.hub import save_model
+
+    model, tokenizer = small_tiny_model(sample_records["train"])
     return save_model(model, tokenizer, tmp_path_factory.mktemp("models") / "tiny")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from arabic_ie.data.jsonl import read_jsonl, write_jsonl
+
+from conftest import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {"vocab_size": 600, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128}
@@ -30,12 +31,6 @@ def data_slice(tmp_path_factory) -> tuple[Path, Path]:
     write_jsonl(train, folder / "train.jsonl")
     write_jsonl(dev, folder / "dev.jsonl")
     return folder / "train.jsonl", folder / "dev.jsonl"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def launch(output: Path, data: tuple[Path, Path], *extra: str) -> subprocess.Popen:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from arabic_ie.data.labelstudio import labeling_config, record_to_task
 from arabic_ie.data.records import Record, Span
 from arabic_ie.data.schema import LabelSchema
 
-from conftest import REPO
+from conftest import REPO, free_port
 from test_labelstudio import EMOJI
 
 TOKEN = "arabic-ie-test-token-0123456789"
@@ -37,12 +36,6 @@ def label_studio_bin() -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Client:

@@ -10,24 +10,15 @@ import pytest
 
 from arabic_ie.model.hub import ModelLoadError, load_model_and_tokenizer
 
+from conftest import small_tiny_model
+
 
 @pytest.fixture(scope="module")
 def layered_model_dir(tmp_path_factory, sample_records):
     """A random ``tiny`` model with two layers, a character CNN and CRF layers, saved."""
-    import torch
-
-    from arabic_ie.data.features import FeatureConfig
-    from arabic_ie.data.schema import LabelSchema
-    from arabic_ie.model.build import build_model
     from arabic_ie.model.hub import save_model
-    from arabic_ie.model.tiny import TinyConfig
 
-    torch.manual_seed(0)
-    train = sample_records["train"]
-    model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
-                                   train, tiny=TinyConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=2,
-                                                          num_attention_heads=2, intermediate_size=64),
-                                   char_features=True, crf=True)
+    model, tokenizer = small_tiny_model(sample_records["train"], num_hidden_layers=2, char_features=True, crf=True)
     return save_model(model, tokenizer, tmp_path_factory.mktemp("models") / "layered")
 
 

@@ -14,6 +14,8 @@ from arabic_ie.model.tagger import JointTagger
 from arabic_ie.training.config import TrainConfig
 from arabic_ie.training.trainer import Trainer
 
+from conftest import small_tiny_model
+
 # span-level F1 of int8 predictions against fp32 ones, per layer (measured: see the README)
 INT8_AGREEMENT = {"entities": 0.90, "triggers": 0.80, "arguments": 0.70}
 
@@ -218,21 +220,10 @@ def test_fp32_onnx_with_the_offline_recipes_layers(tmp_path, sample_records, tes
     """The offline default has a character CNN (on the embeddings and the outputs) and CRF
     layers: the graph takes each token's letters as a third input, the CRF transitions stay in
     the torch-side decoder, and the records are the torch path's."""
-    import torch
-
-    from arabic_ie.data.features import FeatureConfig
-    from arabic_ie.data.schema import LabelSchema
-    from arabic_ie.model.build import build_model
     from arabic_ie.model.hub import save_model
-    from arabic_ie.model.tiny import TinyConfig
 
-    torch.manual_seed(3)
-    train = sample_records["train"]
-    model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
-                                   train, tiny=TinyConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1,
-                                                          num_attention_heads=2, intermediate_size=64),
-                                   char_features=True, char_to_output=True, crf=True, lstm_layers=1,
-                                   word_attributes=True, neighbour_features=True)
+    model, tokenizer = small_tiny_model(sample_records["train"], seed=3, char_features=True, char_to_output=True,
+                                        crf=True, lstm_layers=1, word_attributes=True, neighbour_features=True)
     folder = save_model(model, tokenizer, tmp_path / "chars-crf")
     done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "export", "--model", str(folder), "--no-int8"],
                           capture_output=True, text=True, timeout=300)
@@ -249,18 +240,9 @@ def test_an_argument_head_reading_the_entity_layer_gives_the_same_records_on_bot
     the ONNX graph returns, so both backends feed it the same input."""
     import torch
 
-    from arabic_ie.data.features import FeatureConfig
-    from arabic_ie.data.schema import LabelSchema
-    from arabic_ie.model.build import build_model
     from arabic_ie.model.hub import save_model
-    from arabic_ie.model.tiny import TinyConfig
 
-    torch.manual_seed(4)
-    train = sample_records["train"]
-    model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=64, stride=8),
-                                   train, tiny=TinyConfig(vocab_size=2000, hidden_size=32, num_hidden_layers=1,
-                                                          num_attention_heads=2, intermediate_size=64),
-                                   argument_entity_input=True)
+    model, tokenizer = small_tiny_model(sample_records["train"], seed=4, argument_entity_input=True)
     assert model.argument_entity is not None
     folder = save_model(model, tokenizer, tmp_path / "arg-entity")
     expected, got = torch_and_onnx(folder, test_texts, True)

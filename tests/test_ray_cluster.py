@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, free_port
 from test_ray_predict import require_ray
 
 SENTENCES = ["التقى وزير الخارجية المصري نظيره الأردني في عمّان يوم الثلاثاء.",
@@ -29,14 +29,6 @@ def readme_lines(*starts: str) -> list[str]:
         assert matches, f"the README has no command starting with {start!r}"
         found.append(matches[0])
     return found
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def shell(command: str, env: dict[str, str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:

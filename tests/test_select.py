@@ -12,6 +12,8 @@ from arabic_ie.data.jsonl import write_jsonl
 from arabic_ie.select import (SelectConfig, jaccard, pool_sentences, select_uncertain,
                                     sentence_uncertainties, word_uncertainty, _word_set)
 
+from conftest import small_tiny_model
+
 
 @pytest.fixture(scope="module")
 def tagger(tiny_model_dir):
@@ -121,18 +123,8 @@ def test_select_scores_with_the_same_network_as_predict_for_char_feature_models(
     another network than predict. Both read the one scoring core now."""
     import torch
 
-    from arabic_ie.data.features import FeatureConfig
-    from arabic_ie.data.schema import LabelSchema
-    from arabic_ie.model.build import build_model
-    from arabic_ie.select import sentence_uncertainties, word_uncertainty
-    from arabic_ie.model.tiny import TinyConfig
-
-    torch.manual_seed(0)
-    train = sample_records["train"]
-    model, tokenizer = build_model("tiny", LabelSchema.from_records(train), FeatureConfig(max_length=256, stride=8),
-                                   train, tiny=TinyConfig(vocab_size=800, hidden_size=32, num_hidden_layers=1,
-                                                          num_attention_heads=2, intermediate_size=64),
-                                   char_features=True, char_to_output=True)
+    model, tokenizer = small_tiny_model(sample_records["train"], max_length=256, vocab_size=800,
+                                        char_features=True, char_to_output=True)
     with torch.no_grad():  # a char CNN that matters: without the rows the scores would differ
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.5)

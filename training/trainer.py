@@ -264,7 +264,6 @@ class Trainer:
                                   num_warmup_steps=int(cfg.warmup_ratio * total_steps) * acc.num_processes,
                                   num_training_steps=total_steps * acc.num_processes)
         model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
-        self.scheduler = scheduler  # the epoch log records its rate
         acc.register_for_checkpointing(self.state)
         if cfg.report_to:
             acc.init_trackers("arabic-ie", config={k: v for k, v in cfg.to_dict().items() if isinstance(v, (int, float, str, bool))})
@@ -305,18 +304,18 @@ class Trainer:
                     stop = True
                     break
             if not stop or self.state.step_in_epoch >= batches_per_process:
-                stop = self._end_epoch(model, tokenizer, dev) or stop
+                stop = self._end_epoch(model, tokenizer, dev, scheduler.get_last_lr()[0]) or stop
             self._save_checkpoint()
         progress.close()
         final = self._finish(model, tokenizer, dev, test, time.time() - started)
         acc.end_training()
         return final
 
-    def _end_epoch(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record]) -> bool:
+    def _end_epoch(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record], learning_rate: float) -> bool:
         """Dev scores, best-model bookkeeping, early stopping; returns whether to stop."""
         cfg, acc, state = self.config, self.accelerator, self.state
         entry: dict[str, Any] = {"epoch": state.epoch + 1, "step": state.global_step,
-                                 "learning_rate": self.scheduler.get_last_lr()[0]}
+                                 "learning_rate": learning_rate}
         state.epoch += 1
         state.step_in_epoch = 0
         improved = True
