@@ -73,7 +73,9 @@ def connect(options: RayOptions) -> None:
         except Exception as err:  # ConnectionError, or Ray's own error for a missing token
             raise BatchError(f"cannot join the Ray cluster at {address}: {one_line(err)}. {JOIN_HINT}") from None
         return
-    ray.init(num_cpus=options.local_cpus, object_store_memory=options.object_store_mb << 20,
+    # "local": a new instance even where `ray start` left a cluster on this machine (Ray would join
+    # it without being asked, and refuse the CPU count)
+    ray.init(address="local", num_cpus=options.local_cpus, object_store_memory=options.object_store_mb << 20,
              include_dashboard=False)
 
 

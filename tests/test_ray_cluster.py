@@ -15,6 +15,8 @@ import pytest
 from conftest import REPO, free_port
 from test_ray_predict import require_ray
 
+pytestmark = pytest.mark.service  # a Ray head started by the test
+
 SENTENCES = ["التقى وزير الخارجية المصري نظيره الأردني في عمّان يوم الثلاثاء.",
              "أعلنت وزارة الداخلية اعتقال ثلاثة مشتبه بهم في القاهرة."]
 
@@ -49,7 +51,7 @@ def cluster_home(tmp_path):
     shell("ray stop --force", {**env, "RAY_AUTH_MODE": "token"}, tmp_path, timeout=120)
 
 
-def test_the_readme_ray_recipe_with_token_authentication(cluster_home, tiny_model_dir, tmp_path):
+def test_the_readme_ray_recipe_with_token_authentication(cluster_home, tiny_model_dir, tmp_path, monkeypatch):
     export, generate, head, predict = readme_lines("export RAY_AUTH_MODE=", "ray get-auth-token", "ray start --head",
                                                    "arabic-ie predict --engine ray")
     head = re.sub(r"--port \d+", f"--port {free_port()}", head)
@@ -69,6 +71,18 @@ def test_the_readme_ray_recipe_with_token_authentication(cluster_home, tiny_mode
     assert "2 records in 1 shard(s)" in done.stderr
     records = [json.loads(line) for line in (work / "tagged" / "news.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["text"] for r in records] == SENTENCES
+
+    # no --ray-address and no RAY_ADDRESS: a local instance of its own, as --help says, though a
+    # head runs on this machine (Ray joined that head unasked and refused the local CPU count)
+    from arabic_ie.ray_predict import RayOptions, connect
+
+    ray = require_ray()
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    connect(RayOptions(local_cpus=1, object_store_mb=96))
+    try:
+        assert ray.cluster_resources().get("CPU") == 1  # the head has all of this machine's CPUs
+    finally:
+        ray.shutdown()
 
     # a driver without the token: one line that names what to set, no traceback
     other_home = tmp_path / "other-home"

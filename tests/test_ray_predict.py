@@ -20,6 +20,8 @@ from arabic_ie.data.jsonl import read_jsonl
 from arabic_ie.data.shards import DONE, list_shards
 from arabic_ie import predict
 
+pytestmark = pytest.mark.service  # a local Ray instance
+
 REPO = Path(__file__).resolve().parents[1]
 LINES_PER_SHARD = 40
 
@@ -42,7 +44,7 @@ def ray_local():
     thread, like the one-process reference below (a random model's near-ties then break alike)."""
     ray = require_ray()
     os.environ["OMP_NUM_THREADS"] = "1"
-    ray.init(num_cpus=2, object_store_memory=96 << 20, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, object_store_memory=96 << 20, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
