@@ -6,6 +6,7 @@ words or on normalised text always land on exact original offsets.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -251,10 +252,12 @@ def normalize(text: str, config: NormalizationConfig = NormalizationConfig()) ->
 URL_PLACEHOLDER, MENTION_PLACEHOLDER = "[رابط]", "[مستخدم]"
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def normalize_word(word: str, config: NormalizationConfig = NormalizationConfig()) -> str:
     """The form of one word fed to the tokenizer; never empty, so word alignment never drops a
     word. Normalising word by word keeps every offset: a URL replaced by a placeholder still
-    covers its own characters of the original text."""
+    covers its own characters of the original text. Cached: words repeat (Zipf), and training
+    and tagging normalise every word they read."""
     if config.web_placeholders and is_web_token(word):
         return MENTION_PLACEHOLDER if word.startswith("@") else URL_PLACEHOLDER
     return normalize(word, config).text or word
