@@ -21,6 +21,7 @@ _LAZY = {
     "ArabicIEModel": "arabic_ie.model.modeling",
     "LabelSchema": "arabic_ie.data.schema",
     "TrainConfig": "arabic_ie.training.config",
+    "read_config": "arabic_ie.settings",
     "Trainer": "arabic_ie.training.trainer",
     "read_corpus": "arabic_ie.data.formats",
     "write_corpus": "arabic_ie.data.formats",

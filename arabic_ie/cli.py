@@ -55,14 +55,12 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train from the YAML config, the command-line settings and options (in that order of
-    precedence, options last)."""
-    from arabic_ie.training.config import TrainConfig
+    """Train from the YAML config, the key=value settings and the options (in that order of
+    precedence, options last), all typed by one parser."""
+    from arabic_ie.settings import given_options, read_config
     from arabic_ie.training.trainer import Trainer
 
-    config = TrainConfig.from_yaml(args.config, args.overrides, model=args.model, train_files=args.train,
-                                   dev_files=args.dev, test_files=args.test, output_dir=args.output,
-                                   epochs=args.epochs, mixed_precision=args.mixed_precision, seed=args.seed)
+    config = read_config(args.config, args.overrides, **given_options(args))
     from arabic_ie.training.trainer import TrainingWriteError
 
     try:
@@ -72,7 +70,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         print(f"\narabic-ie train: error: {err}:\n  {resume_command()}", file=sys.stderr)  # after any bar
         return 2
-    print(f"model saved to {Path(config.output_dir) / 'model'}; report in {Path(config.output_dir) / 'report.md'}")
+    print(f"model saved to {Path(config.output.output_dir) / 'model'}; report in {Path(config.output.output_dir) / 'report.md'}")
     return 0 if result else 1
 
 
@@ -201,11 +199,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The main job: fine-tune the shipped encoder on ANERcorp-EE and the sample, evaluate, tag an article."""
     from arabic_ie.demo import run_demo
 
-    return run_demo(args.output, epochs=args.epochs, model=args.model, card=args.card)
+    return run_demo(args.output, epochs=args.epochs, model=args.model, card=args.card, max_steps=args.max_steps,
+                    crf=args.crf)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of every subcommand; builds without importing torch, so ``--help`` is quick."""
+def build_parser(train_settings: bool = False) -> argparse.ArgumentParser:
+    """The parser of every subcommand; builds without importing torch, so ``--help`` is quick.
+    ``train_settings``: give ``train`` an option per training setting (transformers' argument
+    parser, 0.7 s to import: only when the command is ``train``)."""
     parser = argparse.ArgumentParser(prog="arabic-ie", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     formats = ("jsonl", "conll", "doccano", "oneie", "text", "labelstudio")
@@ -229,17 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=formats)
     p.set_defaults(func=cmd_convert)
 
-    p = sub.add_parser("train", help="train a joint model (YAML config + key=value overrides)")
+    if train_settings:
+        from arabic_ie.settings import train_options_parser
+    p = sub.add_parser("train", parents=[train_options_parser()] if train_settings else [], allow_abbrev=False,
+                       help="train a joint model (YAML config, then key=value settings, then --options)")
     p.add_argument("--config", help="YAML file (see configs/)")
     p.add_argument("overrides", nargs="*", help="key=value settings that override the config")
-    p.add_argument("--model", help="base encoder: hub id, local folder, 'arwiki-small' (shipped, pretrained) or 'tiny' (from scratch)")
-    p.add_argument("--train", nargs="+")
-    p.add_argument("--dev", nargs="+")
-    p.add_argument("--test", nargs="+")
-    p.add_argument("--output")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"))
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output")
     p.set_defaults(func=cmd_train)
 
@@ -295,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--model", help="the encoder to fine-tune (default: the recipe's, arwiki-small); 'tiny' trains "
                                    "from scratch")
+    p.add_argument("--max-steps", type=int, help="stop training after this many steps (a quick check of the job)")
+    p.add_argument("--no-crf", dest="crf", action="store_false",
+                   help="leave out the CRF baseline (its training takes minutes)")
     p.add_argument("--card", default="model_card.md",
                    help="also write the trained model's card here (default: model_card.md; '' for none)")
     p.set_defaults(func=cmd_demo)
@@ -306,8 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: options that name a file a command writes, and options that name files it reads
-OUTPUT_OPTIONS = ("output", "output_json", "output_md")
-INPUT_OPTIONS = ("input", "gold", "pred", "data", "pool", "files", "train", "dev", "test", "config", "baseline_train")
+OUTPUT_OPTIONS = ("output", "output_dir", "output_json", "output_md")
+INPUT_OPTIONS = ("input", "gold", "pred", "data", "pool", "files", "train_files", "dev_files", "test_files", "config",
+                 "baseline_train")
 
 
 def refuse_writing_over_an_input(args: argparse.Namespace) -> None:
@@ -345,14 +345,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     overrides: list[str] = []
     if argv[:1] == ["train"]:
-        from arabic_ie.overrides import OverrideError, split_overrides, train_config_fields
+        from arabic_ie.overrides import OverrideError, split_overrides
 
         try:
-            argv, overrides = split_overrides(argv, train_config_fields())
+            argv, overrides = split_overrides(argv)
         except OverrideError as err:
             print(f"arabic-ie train: error: {err}", file=sys.stderr)
             return 2
-    args = build_parser().parse_args(argv)
+    args = build_parser(train_settings=argv[:1] == ["train"]).parse_args(argv)
     if overrides:
         args.overrides = [*overrides, *args.overrides]
     from arabic_ie.data.errors import CorpusError

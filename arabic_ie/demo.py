@@ -45,11 +45,14 @@ def describe(record) -> str:
     return "\n".join(lines)
 
 
-def baselines(train: list) -> dict:
-    """The yardsticks: the majority label per word, and the CRF where its extra is installed."""
+def baselines(train: list, crf: bool = True) -> dict:
+    """The yardsticks: the majority label per word, and the CRF where its extra is installed
+    (``crf=False``: not trained, it takes minutes on the demo's corpora)."""
     from arabic_ie.training.baseline import MajorityBaseline
 
     systems = {"majority label per word": MajorityBaseline(train)}
+    if not crf:
+        return systems
     try:
         from arabic_ie.training.crf_baseline import CrfBaseline
 
@@ -71,19 +74,19 @@ def score_table(rows: dict[str, dict]) -> str:
 
 
 def run_demo(output: str = "outputs/demo", epochs: int | None = None, model: str | None = None,
-             card: str | Path | None = None) -> int:
+             card: str | Path | None = None, max_steps: int | None = None, crf: bool = True) -> int:
     """Fine-tune the recipe's encoder (or ``model``) on both corpora, score each held-out split
     beside the baselines, tag an article; the model card (with those scores) is also written to
-    ``card`` when given."""
+    ``card`` when given. ``max_steps`` and ``crf=False`` make a quick run (a smoke check)."""
     from arabic_ie.data.jsonl import read_jsonl
     from arabic_ie.model.tagger import JointTagger
-    from arabic_ie.training.config import TrainConfig
+    from arabic_ie.settings import read_config
     from arabic_ie.training.metrics import score
     from arabic_ie.training.trainer import Trainer
 
     train_files = [ANERCORP / "train.jsonl", sample_path("train")]
     recipe = DEMO_TINY_CONFIG if model == "tiny" else DEMO_CONFIG
-    config = TrainConfig.from_yaml(recipe, output_dir=output, epochs=epochs, model=model,
+    config = read_config(recipe, output_dir=output, epochs=epochs, model=model, max_steps=max_steps,
                                    train_files=[str(f) for f in train_files],
                                    dev_files=[str(ANERCORP / "dev.jsonl"), str(sample_path("dev"))],
                                    test_files=[str(sample_path("test"))])
@@ -92,7 +95,7 @@ def run_demo(output: str = "outputs/demo", epochs: int | None = None, model: str
     trainer.train()
     trained = time.time()
     train = [r for f in train_files for r in read_jsonl(f)]
-    systems = baselines(train)
+    systems = baselines(train, crf=crf)
     model_dir = Path(output) / "model"
     tagger = JointTagger.from_pretrained(model_dir)
     comparison = {}

@@ -76,11 +76,11 @@ def tiny_settings(args: argparse.Namespace) -> dict[str, int]:
 
 def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from arabic_ie.model.modeling import ArabicIEModel
-    from arabic_ie.training.config import TrainConfig
+    from arabic_ie.settings import read_config
     from arabic_ie.training.trainer import Trainer
 
     with tempfile.TemporaryDirectory(prefix="bench-train-ours-") as out:
-        config = TrainConfig(model="tiny", tiny=tiny_settings(args), train_files=[args.data], output_dir=out,
+        config = read_config(model="tiny", tiny=tiny_settings(args), train_files=[args.data], output_dir=out,
                              epochs=1000, max_steps=args.steps, batch_size=args.batch_size,
                              max_length=args.max_length, stride=16, warmup_ratio=0.0)
         clock = StepClock(ArabicIEModel)

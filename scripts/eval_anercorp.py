@@ -84,10 +84,10 @@ def f1_columns(systems: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]]
 
 def train_recipe(args: argparse.Namespace, recipe: Path, work: Path, seed: int | None, run_dir: Path) -> dict[str, Any]:
     """Train the recipe once (``seed`` None: the recipe's) and return its dev scores and cost."""
-    from arabic_ie.training.config import TrainConfig
+    from arabic_ie.settings import read_config
     from arabic_ie.training.trainer import Trainer
 
-    config = TrainConfig.from_yaml(recipe, args.overrides, model=args.model, train_files=[str(work / "train.conll")],
+    config = read_config(recipe, args.overrides, model=args.model, train_files=[str(work / "train.conll")],
                                    dev_files=[str(work / "dev.conll")], test_files=[], output_dir=str(run_dir),
                                    epochs=args.epochs, seed=seed)
     start = time.perf_counter()
@@ -95,7 +95,7 @@ def train_recipe(args: argparse.Namespace, recipe: Path, work: Path, seed: int |
     seconds = time.perf_counter() - start
     dev = result["metrics"]["dev"]
     size = sum(f.stat().st_size for f in (run_dir / "model").iterdir() if f.is_file())
-    return {"config": config.to_dict(), "seed": config.seed, "seconds": round(seconds, 1),
+    return {"config": config.flat(), "seed": config.training.seed, "seconds": round(seconds, 1),
             "best_epoch": result.get("best_epoch"), "steps": result.get("steps"),
             "entity_f1": dev["entities"]["overall"]["f1"], "per_type": entity_table(dev), "dev_scores": dev,
             "model_mb": round(size / 2**20, 1)}

@@ -79,6 +79,28 @@ def tiny_model_dir(tmp_path_factory, sample_records) -> Path:
     return save_model(model, tokenizer, tmp_path_factory.mktemp("models") / "tiny")
 
 
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory, sample_records) -> Path:
+    """The one trained model of a test run: ``tiny`` trained for 120 steps on 64 sample sentences,
+    confident enough that its labels mean something (a random model's near-uniform probabilities
+    flip on any rounding, which would make backend comparisons meaningless). Its dev set is its
+    training set, so the best epoch is the best-fitted one."""
+    from arabic_ie.data.jsonl import write_jsonl
+    from arabic_ie.settings import read_config
+    from arabic_ie.training.trainer import Trainer
+
+    data = tmp_path_factory.mktemp("trained")
+    write_jsonl(sample_records["train"][:64], data / "train.jsonl")
+    config = read_config(model="tiny", train_files=[str(data / "train.jsonl")], dev_files=[str(data / "train.jsonl")],
+                         output_dir=str(data / "run"), epochs=15, batch_size=8, learning_rate=3e-3,
+                         head_learning_rate=3e-3, warmup_ratio=0.0, max_length=64, stride=8, seed=7,
+                         loss_weights={"entity": 1.0, "trigger": 2.0, "argument": 1.0},
+                         tiny={"vocab_size": 2000, "hidden_size": 64, "num_hidden_layers": 2,
+                               "num_attention_heads": 4, "intermediate_size": 128})
+    Trainer(config).train()
+    return data / "run" / "model"
+
+
 @pytest.fixture
 def device_output(tmp_path):
     """A path that is not a regular file, like ``/dev/null``: a FIFO drained by a thread. (Tests

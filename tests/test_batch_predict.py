@@ -191,6 +191,7 @@ def many_lines(n: int) -> list[str]:
     return ["" if k % 97 == 5 else f"{words[k % len(words)]} {words[(7 * k) % len(words)]} {k}" for k in range(n)]
 
 
+@pytest.mark.slow
 def test_kill_and_resume_equals_uninterrupted_run(tiny_model_dir, tmp_path):
     source = write_lines(tmp_path / "in.txt", many_lines(3000))
     killed = tmp_path / "killed.jsonl"
@@ -308,6 +309,7 @@ def test_a_second_run_on_one_output_fails_at_once_naming_the_holder(tiny_model_d
     assert not list(tmp_path.glob(".*.lock"))  # let go and cleaned up
 
 
+@pytest.mark.slow
 def test_a_real_concurrent_run_is_refused(tiny_model_dir, tmp_path):
     source = write_lines(tmp_path / "in.txt", many_lines(3000))
     out = tmp_path / "out.jsonl"
@@ -466,6 +468,7 @@ def limit_file_size(limit: int):
     return apply
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("out_format", ["jsonl", "labelstudio"])
 def test_a_full_output_says_which_file_that_it_is_intact_and_how_to_resume(tiny_model_dir, tmp_path, out_format):
     """Issue 23: the Label Studio sink said only 'error: File too large' (no file, no resume)."""

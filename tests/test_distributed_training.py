@@ -17,6 +17,8 @@ from arabic_ie.data.jsonl import read_jsonl, write_jsonl
 
 from conftest import free_port
 
+pytestmark = [pytest.mark.service, pytest.mark.slow]  # accelerate launch, two processes
+
 REPO = Path(__file__).resolve().parents[1]
 TINY = {"vocab_size": 600, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128}
 EPOCHS = 8

@@ -59,7 +59,7 @@ def test_pretrained_bert_folder_trains_with_char_features_and_crf(tmp_path, samp
     """The little-data layers stay available on a pretrained encoder (AraBERT's path): the
     encoder weights are taken over, the new layers are added, and the trainer runs them."""
     from arabic_ie.data.jsonl import write_jsonl
-    from arabic_ie.training.config import TrainConfig
+    from arabic_ie.settings import read_config
     from arabic_ie.training.trainer import Trainer
 
     train = sample_records["train"][:24]
@@ -80,7 +80,7 @@ def test_pretrained_bert_folder_trains_with_char_features_and_crf(tmp_path, samp
 
     data = tmp_path / "train.jsonl"
     write_jsonl(train, data)
-    config = TrainConfig(model=str(folder), train_files=[str(data)], dev_files=[str(data)], output_dir=str(tmp_path / "run"),
+    config = read_config(model=str(folder), train_files=[str(data)], dev_files=[str(data)], output_dir=str(tmp_path / "run"),
                          epochs=2, batch_size=8, max_length=64, stride=8, **flags)
     result = Trainer(config).train()
     assert result["steps"] > 0 and result["steps"] % 2 == 0 and "dev" in result["metrics"]  # 2 epochs ran

@@ -46,6 +46,9 @@ def test_model_never_imports_training_nor_parses_arguments():
 
 def test_training_parses_no_arguments():
     assert offenders("training", ("argparse",)) == {}
+    parsing = [p.name for folder in ("data", "model", "training") for p in (REPO / folder).glob("*.py")
+               if "HfArgumentParser" in p.read_text(encoding="utf-8")]
+    assert parsing == []  # the settings parser lives in the Face (arabic_ie/settings.py)
 
 
 PART_PACKAGES = {"Data": "arabic_ie.data", "Model": "arabic_ie.model", "Training": "arabic_ie.training", "Face": "arabic_ie"}

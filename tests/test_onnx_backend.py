@@ -7,12 +7,11 @@ import sys
 
 import pytest
 
+from arabic_ie import cli
 from arabic_ie.data.jsonl import write_jsonl
 from arabic_ie.data.records import Record
 from arabic_ie.model.onnx_backend import EXPORT_INFO, OnnxBackendError
 from arabic_ie.model.tagger import JointTagger
-from arabic_ie.training.config import TrainConfig
-from arabic_ie.training.trainer import Trainer
 
 from conftest import small_tiny_model
 
@@ -21,30 +20,10 @@ INT8_AGREEMENT = {"entities": 0.90, "triggers": 0.80, "arguments": 0.70}
 
 
 @pytest.fixture(scope="module")
-def trained_dir(tmp_path_factory, sample_records):
-    """A ``tiny`` model trained for 120 steps on 64 sample sentences: confident enough
-    that its labels mean something (a random model's near-uniform probabilities flip on any
-    rounding, which would make the int8 comparison meaningless). Its dev set is its training set,
-so the best epoch is the best-fitted one."""
-    data = tmp_path_factory.mktemp("onnx-data")
-    write_jsonl(sample_records["train"][:64], data / "train.jsonl")
-    config = TrainConfig(model="tiny", train_files=[str(data / "train.jsonl")], dev_files=[str(data / "train.jsonl")],
-                         output_dir=str(data / "run"), epochs=15, batch_size=8, learning_rate=3e-3,
-                         head_learning_rate=3e-3, warmup_ratio=0.0, max_length=64, stride=8, seed=7,
-                         loss_weights={"entity": 1.0, "trigger": 2.0, "argument": 1.0},
-                         tiny={"vocab_size": 2000, "hidden_size": 64, "num_hidden_layers": 2,
-                               "num_attention_heads": 4, "intermediate_size": 128})
-    Trainer(config).train()
-    return data / "run" / "model"
-
-
-@pytest.fixture(scope="module")
-def exported(trained_dir):
+def exported(trained_model_dir):
     """``arabic-ie export`` run as a user would, writing MODEL/onnx."""
-    done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "export", "--model", str(trained_dir)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return trained_dir
+    assert cli.main(["export", "--model", str(trained_model_dir)]) == 0
+    return trained_model_dir
 
 
 @pytest.fixture(scope="module")
@@ -119,10 +98,10 @@ def test_int8_onnx_agrees_with_fp32_above_the_threshold(exported, test_texts, re
     assert all(scores[layer] >= INT8_AGREEMENT[layer] for layer in INT8_AGREEMENT), scores
 
 
-def test_a_model_without_onnx_files_is_exported_on_the_fly(trained_dir, tmp_path, sample_records):
+def test_a_model_without_onnx_files_is_exported_on_the_fly(trained_model_dir, tmp_path, sample_records):
     import shutil
 
-    bare = shutil.copytree(trained_dir, tmp_path / "bare", ignore=shutil.ignore_patterns("onnx"))
+    bare = shutil.copytree(trained_model_dir, tmp_path / "bare", ignore=shutil.ignore_patterns("onnx"))
     tagger = JointTagger.from_pretrained(bare, backend="onnx")
     expected = JointTagger.from_pretrained(bare, device="cpu").predict(sample_records["test"][0].text)
     assert spans(tagger.predict(sample_records["test"][0].text)) == spans(expected)
@@ -173,7 +152,7 @@ def test_a_broken_graph_file_is_a_one_line_error(exported, tmp_path, content):
         JointTagger.from_pretrained(copy, backend="onnx")
 
 
-def test_export_leaves_the_callers_model_as_it_was(trained_dir, tmp_path):
+def test_export_leaves_the_callers_model_as_it_was(trained_model_dir, tmp_path):
     """Issue 22: exporting moved the caller's model to the CPU in float32 and could leave it in
     another mode; it now traces a copy."""
     import torch
@@ -181,7 +160,7 @@ def test_export_leaves_the_callers_model_as_it_was(trained_dir, tmp_path):
     from arabic_ie.model.fingerprint import weights_fingerprint
     from arabic_ie.model.onnx_export import export_onnx
 
-    model = JointTagger.from_pretrained(trained_dir, device="cpu").model.half().train()
+    model = JointTagger.from_pretrained(trained_model_dir, device="cpu").model.half().train()
     before = weights_fingerprint(model), model.encoder.config._attn_implementation
     export_onnx(model, tmp_path / "onnx", int8=False)
     assert next(model.parameters()).dtype == torch.float16 and model.training
@@ -199,10 +178,8 @@ def test_predict_cli_with_onnx_backend_writes_the_torch_records(exported, sample
     outputs = {}
     for backend in ("torch", "onnx"):
         out = tmp_path / f"{backend}.jsonl"
-        done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "predict", "--model", str(exported),
-                               "--input", str(tmp_path / "in.jsonl"), "--output", str(out), "--backend", backend],
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
+        assert cli.main(["predict", "--model", str(exported), "--input", str(tmp_path / "in.jsonl"), "--output", str(out),
+                         "--backend", backend]) == 0
         outputs[backend] = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(outputs["onnx"]) == 10
     assert [_no_scores(r) for r in outputs["onnx"]] == [_no_scores(r) for r in outputs["torch"]]
@@ -225,9 +202,7 @@ def test_fp32_onnx_with_the_offline_recipes_layers(tmp_path, sample_records, tes
     model, tokenizer = small_tiny_model(sample_records["train"], seed=3, char_features=True, char_to_output=True,
                                         crf=True, lstm_layers=1, word_attributes=True, neighbour_features=True)
     folder = save_model(model, tokenizer, tmp_path / "chars-crf")
-    done = subprocess.run([sys.executable, "-m", "arabic_ie.cli", "export", "--model", str(folder), "--no-int8"],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    assert cli.main(["export", "--model", str(folder), "--no-int8"]) == 0
     assert json.loads((folder / "onnx" / EXPORT_INFO).read_text())["inputs"] == ["input_ids", "attention_mask", "char_ids"]
     expected, got = torch_and_onnx(folder, test_texts, True)
     assert [spans(r) for r in got] == [spans(r) for r in expected]

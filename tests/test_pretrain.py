@@ -114,6 +114,7 @@ def _command(config: PretrainConfig) -> list[str]:
     return args
 
 
+@pytest.mark.slow
 def test_resume_after_kill_9_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, pretrained):
     from safetensors.torch import load_file
 

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import pytest
 
 from arabic_ie import predict as predict_cli
 from arabic_ie.data.features import FeatureConfig
-from arabic_ie.data.jsonl import write_jsonl
 from arabic_ie.data.schema import LabelSchema
 from arabic_ie.model.build import SHIPPED_ENCODER, build_model
 from arabic_ie.model.hub import save_model
 from arabic_ie.model.tagger import JointTagger
 from arabic_ie.model.tiny import TinyConfig
-from arabic_ie.training.config import TrainConfig
+from arabic_ie.settings import read_config
 
 from conftest import REPO
 
@@ -38,13 +36,13 @@ def test_every_path_gives_the_same_tags(recipe, tmp_path, sample_records):
     import torch
 
     pytest.importorskip("onnxruntime")
-    config = TrainConfig.from_yaml(recipe)
-    base = config.model if config.model in ("tiny", SHIPPED_ENCODER) else "tiny"
+    config = read_config(recipe)
+    base = config.model.encoder if config.model.encoder in ("tiny", SHIPPED_ENCODER) else "tiny"
     torch.manual_seed(11)
     train = sample_records["train"]
-    features = FeatureConfig(min(config.max_length, 64), min(config.stride, 8), config.label_all_subwords)
+    features = FeatureConfig(min(config.data.max_length, 64), min(config.data.stride, 8), config.data.label_all_subwords)
     model, tokenizer = build_model(base, LabelSchema.from_records(train), features, train,
-                                   tiny=TinyConfig(**{**config.tiny, **SMALL}), **config.model_settings())
+                                   tiny=TinyConfig(**{**config.model.tiny, **SMALL}), **config.model.layer_settings())
     folder = save_model(model, tokenizer, tmp_path / "model")
     texts = [r.text for r in sample_records["test"][:12]] + [" ".join(r.text for r in sample_records["test"][:8])]
 

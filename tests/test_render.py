@@ -1,6 +1,5 @@
 """The HTML view's markup (no browser): what each span becomes, misses and false alarms,
 nesting and crossing marks, escaping, grouping by document, and the render command."""
-import json
 import re
 from html.parser import HTMLParser
 

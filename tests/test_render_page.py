@@ -1,4 +1,4 @@
-"""The HTML view in a real browser: the sample's test split, gold against a tiny model's
+"""The HTML view in a real browser: the sample's test split, gold against a small trained model's
 predictions, loaded in headless Chromium. A script added to a copy of the page reads the DOM
 (every entity, trigger and argument, with its text as the browser holds it) and measures every
 box for overflow, and writes what it found into the DOM, which ``--dump-dom`` hands back. A
@@ -19,6 +19,8 @@ import pytest
 from arabic_ie.data.render_page import render_page, write_render
 
 from conftest import REPO
+
+pytestmark = pytest.mark.service  # headless Chromium
 
 ARTIFACTS = Path(os.environ.get("ARABIC_IE_TEST_ARTIFACTS", REPO / "outputs" / "test-artifacts"))
 
@@ -87,11 +89,11 @@ def run_chromium(binary: str, profile: Path, *args: str) -> subprocess.Completed
 
 
 @pytest.fixture(scope="module")
-def compared(tiny_model_dir, sample_records):
+def compared(trained_model_dir, sample_records):
     from arabic_ie import JointTagger
 
     gold = sample_records["test"]
-    tagger = JointTagger.from_pretrained(tiny_model_dir, device="cpu")
+    tagger = JointTagger.from_pretrained(trained_model_dir, device="cpu")
     return gold, tagger.predict(gold, split_sentences=False)
 
 

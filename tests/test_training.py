@@ -11,7 +11,8 @@ import pytest
 
 from arabic_ie.data.jsonl import write_jsonl
 from arabic_ie.model.tagger import JointTagger
-from arabic_ie.training.config import ConfigError, TrainConfig
+from arabic_ie.settings import read_config
+from arabic_ie.training.config import ConfigError
 from arabic_ie.training.metrics import score
 from arabic_ie.training.trainer import Trainer
 
@@ -23,7 +24,7 @@ def small_config(tmp_path, train, dev=None, **overrides):
                     epochs=60, batch_size=2, learning_rate=3e-3, head_learning_rate=3e-3, warmup_ratio=0.0,
                     max_length=64, stride=8, seed=7, tiny=TINY)
     settings.update(overrides)
-    return TrainConfig(**settings)
+    return read_config(**settings)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_tiny_model_overfits_a_handful_of_sentences(overfit_run):
     assert dev["entities"]["overall"]["f1"] == 1.0
     assert dev["triggers"]["classification"]["f1"] == 1.0
     assert dev["arguments"]["classification"]["f1"] == 1.0
-    out = Path(config.output_dir)
+    out = Path(config.output.output_dir)
     assert (out / "model" / "model.safetensors").exists() and (out / "model" / "README.md").exists()
     assert (out / "report.md").exists() and json.loads((out / "metrics.json").read_text())["metrics"]["dev"]
     epochs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -61,7 +62,7 @@ def test_tiny_model_overfits_a_handful_of_sentences(overfit_run):
 def test_saved_model_reloads_with_identical_predictions(overfit_run, handful):
     config, _ = overfit_run
     _, records = handful
-    folder = Path(config.output_dir) / "model"
+    folder = Path(config.output.output_dir) / "model"
     first = JointTagger.from_pretrained(folder).predict(records, split_sentences=False)
     again = JointTagger.from_pretrained(str(folder), device="cpu").predict(records, split_sentences=False)
     assert [r.to_dict() for r in first] == [r.to_dict() for r in again]
@@ -78,7 +79,7 @@ def test_ner_only_and_joint_corpora_train_together(tmp_path, handful):
                      encoding="utf-8")
     config = small_config(tmp_path, path, epochs=2, train_files=[str(path), str(conll)])
     result = Trainer(config).train()
-    model = JointTagger.from_pretrained(Path(config.output_dir) / "model").model
+    model = JointTagger.from_pretrained(Path(config.output.output_dir) / "model").model
     schema = model.config.label_schema
     assert "LOC" in schema.entity_types and "PER" in schema.entity_types  # from the CoNLL file
     assert set(schema.event_types) == {e.type for r in records for e in r.events}
@@ -91,6 +92,7 @@ def run_cli(args, env_extra=None, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_result(tmp_path, handful):
     path, _ = handful
     common = ["--model", "tiny", "--train", str(path), "--dev", str(path), "--epochs", "4", "--seed", "3",
@@ -127,21 +129,21 @@ def test_bad_configs_give_clear_errors(tmp_path, handful):
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: tiny\ntrain_files: [x.jsonl]\nlearning_rat: 0.1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"bad.yaml: unknown option\(s\) 'learning_rat' \(did you mean 'learning_rate'\?\)"):
-        TrainConfig.from_yaml(bad)
+        read_config(bad)
     with pytest.raises(ConfigError, match="metric_for_best must be one of"):
-        TrainConfig.from_yaml(None, ["metric_for_best=accuracy"], train_files=["x"])
+        read_config(None, ["metric_for_best=accuracy"], train_files=["x"])
     with pytest.raises(ConfigError, match="train_files"):
-        TrainConfig.from_yaml(None, ["epochs=2"])
+        read_config(None, ["epochs=2"])
     with pytest.raises(ConfigError, match="batch_size must be a positive integer"):
-        TrainConfig.from_yaml(None, ["batch_size=0"], train_files=["x"])
+        read_config(None, ["batch_size=0"], train_files=["x"])
     with pytest.raises(ConfigError, match="key=value"):
-        TrainConfig.from_yaml(None, ["epochs"], train_files=["x"])
+        read_config(None, ["epochs"], train_files=["x"])
     with pytest.raises(ConfigError, match="lstm_layers must be a whole number"):
-        TrainConfig.from_yaml(None, ["lstm_layers=-1"], train_files=["x"])
+        read_config(None, ["lstm_layers=-1"], train_files=["x"])
     with pytest.raises(ConfigError, match="word_attributes needs char_features"):
-        TrainConfig.from_yaml(None, ["word_attributes=true"], train_files=["x"])
+        read_config(None, ["word_attributes=true"], train_files=["x"])
     with pytest.raises(ConfigError, match="neighbour_features needs word_attributes"):
-        TrainConfig.from_yaml(None, ["char_features=true", "neighbour_features=true"], train_files=["x"])
+        read_config(None, ["char_features=true", "neighbour_features=true"], train_files=["x"])
 
 
 @pytest.mark.parametrize("override, message", [
@@ -156,20 +158,41 @@ def test_bad_configs_give_clear_errors(tmp_path, handful):
 ])
 def test_every_setting_is_typed_and_a_misspelt_one_is_named(override, message):
     with pytest.raises(ConfigError) as err:
-        TrainConfig.from_yaml(None, [override], train_files=["x"])
+        read_config(None, [override], train_files=["x"])
     assert message in str(err.value)
     with pytest.raises(ConfigError, match="crf cannot be combined with label_all_subwords"):
-        TrainConfig.from_yaml(None, ["crf=true", "label_all_subwords=true"], train_files=["x"])
+        read_config(None, ["crf=true", "label_all_subwords=true"], train_files=["x"])
 
 
 def test_yaml_1e_2_and_boolean_words_arrive_as_the_values_users_mean(tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text("train_files: x.jsonl\nlearning_rate: 1e-2\ncrf: yes\ntiny: {vocab_size: 3000}\n", encoding="utf-8")
-    config = TrainConfig.from_yaml(recipe)  # YAML 1.1 reads 1e-2 as a string
-    assert config.learning_rate == 0.01 and isinstance(config.learning_rate, float)
-    assert config.crf is True and config.tiny == {"vocab_size": 3000} and config.train_files == ["x.jsonl"]
+    config = read_config(recipe)  # YAML 1.1 reads 1e-2 as a string
+    assert config.training.learning_rate == 0.01 and isinstance(config.training.learning_rate, float)
+    assert config.model.crf is True and config.model.tiny == {"vocab_size": 3000} and config.data.train_files == ["x.jsonl"]
     for override in ("learning_rate=1e-2", "learning_rate=0.01"):
-        assert TrainConfig.from_yaml(recipe, [override]).learning_rate == 0.01
+        assert read_config(recipe, [override]).training.learning_rate == 0.01
+
+
+def test_the_config_is_a_tree_and_every_model_setting_is_reachable(tmp_path):
+    """Four groups (data, model, training, output); each keyword of the model's config is a
+    setting a recipe can give, and it reaches the model's config."""
+    import dataclasses
+    import inspect
+
+    from arabic_ie.model.configuration import ArabicIEConfig
+
+    config = read_config(None, ["neighbour_window=3", "char_kernel_sizes=[3, 5]", "argument_hidden_size=128"],
+                                   train_files=["x"], model="tiny", output="runs/x")
+    assert [f.name for f in dataclasses.fields(config)] == ["data", "model", "training", "output"]
+    assert config.model.encoder == "tiny" and config.output.output_dir == "runs/x" and config.data.train_files == ["x"]
+    built = ArabicIEConfig(**config.model.layer_settings())
+    assert (built.neighbour_window, built.char_kernel_sizes, built.argument_hidden_size) == (3, [3, 5], 128)
+    owned_elsewhere = {"self", "kwargs", "encoder", "schema", "features", "base_model"}  # set by build_model
+    model_keywords = set(inspect.signature(ArabicIEConfig.__init__).parameters) - owned_elsewhere
+    assert model_keywords == set(config.model.layer_settings())
+    with pytest.raises(ConfigError, match="char_kernel_sizes must be positive widths"):
+        read_config(None, ["char_kernel_sizes=[0]"], train_files=["x"])
 
 
 def test_resume_without_a_checkpoint_refuses_and_trains_nothing(tmp_path, handful):
@@ -363,11 +386,14 @@ def test_early_stopping_after_patience_epochs_without_improvement(tmp_path, hand
     assert len(epochs) == 2 and result["best_epoch"] == 1  # epoch 2 did not improve: stopped there
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path, capsys):
+    """The main job's whole path, shortened: 10 steps, no CRF yardstick (test_crf_baseline
+    covers it; it takes 2.5 minutes on the demo's corpora)."""
     from arabic_ie.demo import run_demo
 
     card = tmp_path / "model_card.md"
-    assert run_demo(str(tmp_path / "demo"), epochs=1, card=card) == 0
+    assert run_demo(str(tmp_path / "demo"), epochs=1, card=card, max_steps=10, crf=False) == 0
     printed = capsys.readouterr().out
     metrics = json.loads((tmp_path / "demo" / "metrics.json").read_text())["metrics"]
     assert metrics["test"]["counts"]["gold_entities"] > 0
@@ -380,6 +406,7 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert text == (tmp_path / "demo" / "model" / "README.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_file_size_limit_during_train_is_one_line_and_the_resume_command(tmp_path, handful):
     """The real path: torch's C++ writer under RLIMIT_FSIZE (SIGXFSZ ignored, as a full disk)."""
     import resource

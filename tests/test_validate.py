@@ -93,12 +93,12 @@ def test_overlapping_spans_are_reported_by_validate(tmp_path):
 def test_overlapping_spans_in_training_data_follow_the_policy_and_are_reported(tmp_path, caplog):
     from arabic_ie.data.features import record_to_word_example
     from arabic_ie.data.records import Record
-    from arabic_ie.training.config import TrainConfig
+    from arabic_ie.settings import read_config
     from arabic_ie.training.trainer import load_records
 
     path = write_lines(tmp_path / "o.jsonl", [json.dumps(OVERLAPPING, ensure_ascii=False)])
     with caplog.at_level("WARNING"):
-        [record] = load_records([str(path)], TrainConfig(train_files=[str(path)]))
+        [record] = load_records([str(path)], read_config(train_files=[str(path)]))
     assert [(e.label, e.start) for e in record.entities] == [("ORG", 8), ("TIME", 39)]  # the longer kept
     assert [a.label for a in record.events[0].arguments] == ["Artifact"]
     warned = [r.getMessage() for r in caplog.records]

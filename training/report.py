@@ -17,8 +17,9 @@ def write_report(output: Path, config: TrainConfig, result: dict[str, Any]) -> N
     with atomic_open(output / "metrics.json") as out:
         json.dump(result, out, indent=2, ensure_ascii=False)
     lines = ["# arabic-ie training report", "",
-             f"- base model: `{config.model}`", f"- train files: {', '.join(config.train_files)}",
-             f"- dev files: {', '.join(config.dev_files) or '-'}", f"- test files: {', '.join(config.test_files) or '-'}",
+             f"- base model: `{config.model.encoder}`", f"- train files: {', '.join(config.data.train_files)}",
+             f"- dev files: {', '.join(config.data.dev_files) or '-'}",
+             f"- test files: {', '.join(config.data.test_files) or '-'}",
              f"- optimizer steps: {result['steps']}, best epoch: {result['best_epoch']}, "
              f"training time: {result['train_seconds']} s", ""]
     for split, scores in result.get("metrics", {}).items():

@@ -92,8 +92,8 @@ def load_records(files: list[str], config: TrainConfig) -> list[Record]:
     :mod:`arabic_ie.data.overlaps` and every dropped span is reported."""
     records: list[Record] = []
     for path in files:
-        format = config.format or detect_format(path)
-        options = {"scheme": config.conll_scheme} if format == "conll" else {}
+        format = config.data.format or detect_format(path)
+        options = {"scheme": config.data.conll_scheme} if format == "conll" else {}
         for record in read_corpus(path, format, **options):
             record, dropped = resolve_overlaps(record)
             for message in dropped:
@@ -163,10 +163,10 @@ class Trainer:
     checkpoints, resume, best-model saving and the final report."""
     def __init__(self, config: TrainConfig):
         self.config = config
-        self.output = Path(config.output_dir)
-        self.accelerator = Accelerator(gradient_accumulation_steps=config.gradient_accumulation_steps,
-                                       mixed_precision=config.mixed_precision,
-                                       log_with=config.report_to or None, project_dir=str(self.output),
+        self.output = Path(config.output.output_dir)
+        self.accelerator = Accelerator(gradient_accumulation_steps=config.training.gradient_accumulation_steps,
+                                       mixed_precision=config.training.mixed_precision,
+                                       log_with=config.output.report_to or None, project_dir=str(self.output),
                                        kwargs_handlers=[DDP_KWARGS])
         self.state = LoopState()
 
@@ -176,10 +176,10 @@ class Trainer:
         if resume and setup.exists():
             config = ArabicIEConfig.from_pretrained(setup)
             return ArabicIEModel(config), AutoTokenizer.from_pretrained(setup)
-        features = FeatureConfig(self.config.max_length, self.config.stride, self.config.label_all_subwords)
+        features = FeatureConfig(self.config.data.max_length, self.config.data.stride, self.config.data.label_all_subwords)
         schema = LabelSchema.from_records(train)
-        model, tokenizer = build_model(self.config.model, schema, features, train,
-                                       tiny=TinyConfig(**self.config.tiny), **self.config.model_settings())
+        model, tokenizer = build_model(self.config.model.encoder, schema, features, train,
+                                       tiny=TinyConfig(**self.config.model.tiny), **self.config.model.layer_settings())
         if self.accelerator.is_main_process:
             model.config.save_pretrained(setup)
             tokenizer.save_pretrained(setup)
@@ -194,8 +194,8 @@ class Trainer:
             no_decay = param.ndim < 2
             groups.setdefault((is_encoder, no_decay), []).append(param)
         param_groups = [
-            {"params": params, "lr": self.config.learning_rate if enc else self.config.head_learning_rate,
-             "weight_decay": 0.0 if no_decay else self.config.weight_decay}
+            {"params": params, "lr": self.config.training.learning_rate if enc else self.config.training.head_learning_rate,
+             "weight_decay": 0.0 if no_decay else self.config.training.weight_decay}
             for (enc, no_decay), params in sorted(groups.items())]
         try:  # the fused kernel: one pass over the weights instead of a loop of small ops
             return torch.optim.AdamW(param_groups, fused=True)
@@ -224,7 +224,7 @@ class Trainer:
 
     def _train(self, resume: bool) -> dict[str, Any]:
         cfg, acc = self.config, self.accelerator
-        set_seed(cfg.seed)
+        set_seed(cfg.training.seed)
         started = time.time()
         if resume and self._latest_checkpoint() is None:
             raise ConfigError(f"--resume: {self.output / CHECKPOINTS} holds no complete checkpoint to continue from "
@@ -236,37 +236,37 @@ class Trainer:
                 (self.output / stale).unlink(missing_ok=True)
         # every input file is read (and so checked) now: a bad test file must not surface only
         # after hours of training
-        train = load_records(cfg.train_files, cfg)
-        dev = load_records(cfg.dev_files, cfg) if cfg.dev_files else []
-        test = load_records(cfg.test_files, cfg) if cfg.test_files else []
-        check_labels(train, dev, cfg.train_files, cfg.dev_files)  # fail now, not after hours of training
+        train = load_records(cfg.data.train_files, cfg)
+        dev = load_records(cfg.data.dev_files, cfg) if cfg.data.dev_files else []
+        test = load_records(cfg.data.test_files, cfg) if cfg.data.test_files else []
+        check_labels(train, dev, cfg.data.train_files, cfg.data.dev_files)  # fail now, not after hours of training
         model, tokenizer = self._model_and_tokenizer(train, resume)
         schema = model.config.label_schema
         builder = FeatureBuilder(tokenizer, schema, model.config.feature_config)
         rows = builder.build_dataset(train).to_list()
-        sampler = LengthGroupedBatchSampler([len(r["input_ids"]) for r in rows], cfg.batch_size, cfg.seed)
+        sampler = LengthGroupedBatchSampler([len(r["input_ids"]) for r in rows], cfg.training.batch_size, cfg.training.seed)
         # The loader gets a generator of its own: building an iterator draws a seed from it, and
         # from torch's global generator without one, so the extra iterator a resumed run builds
         # mid-epoch (after the global state is restored) shifted every later dropout mask.
         # The batch order comes from the sampler (seed and epoch), not from this generator.
-        loader = DataLoader(rows, batch_sampler=sampler, generator=torch.Generator().manual_seed(cfg.seed),
+        loader = DataLoader(rows, batch_sampler=sampler, generator=torch.Generator().manual_seed(cfg.training.seed),
                             collate_fn=lambda b: collate_features(b, tokenizer.pad_token_id))
         optimizer = self._optimizer(model)
         # optimizer steps of each process: N processes share an epoch's batches between them
         batches_per_process = math.ceil(len(sampler) / acc.num_processes)
-        steps_per_epoch = math.ceil(batches_per_process / cfg.gradient_accumulation_steps)
+        steps_per_epoch = math.ceil(batches_per_process / cfg.training.gradient_accumulation_steps)
         # the schedule follows the steps that will run: epochs=1 over a max_steps of 1400 must
         # still warm up and decay within its one epoch
-        total_steps = min(steps_per_epoch * cfg.epochs, cfg.max_steps or steps_per_epoch * cfg.epochs)
+        total_steps = min(steps_per_epoch * cfg.training.epochs, cfg.training.max_steps or steps_per_epoch * cfg.training.epochs)
         # the prepared scheduler steps once per process at every optimizer step (as the
         # transformers examples count it), so step k of every process has the single-process rate
         scheduler = get_scheduler("linear", optimizer,
-                                  num_warmup_steps=int(cfg.warmup_ratio * total_steps) * acc.num_processes,
+                                  num_warmup_steps=int(cfg.training.warmup_ratio * total_steps) * acc.num_processes,
                                   num_training_steps=total_steps * acc.num_processes)
         model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
         acc.register_for_checkpointing(self.state)
-        if cfg.report_to:
-            acc.init_trackers("arabic-ie", config={k: v for k, v in cfg.to_dict().items() if isinstance(v, (int, float, str, bool))})
+        if cfg.output.report_to:
+            acc.init_trackers("arabic-ie", config={k: v for k, v in cfg.flat().items() if isinstance(v, (int, float, str, bool))})
 
         checkpoint = self._latest_checkpoint() if resume else None
         if checkpoint is not None:
@@ -275,8 +275,8 @@ class Trainer:
 
         progress = tqdm(total=total_steps, initial=self.state.global_step, disable=not acc.is_local_main_process,
                         desc="Training", dynamic_ncols=True)
-        stop = bool(cfg.patience and self.state.epochs_without_improvement >= cfg.patience)  # resumed after stopping
-        while self.state.epoch < cfg.epochs and not stop:
+        stop = bool(cfg.training.patience and self.state.epochs_without_improvement >= cfg.training.patience)  # resumed after stopping
+        while self.state.epoch < cfg.training.epochs and not stop:
             epoch = self.state.epoch
             start_epoch(loader, sampler, epoch)
             batches = acc.skip_first_batches(loader, self.state.step_in_epoch) if self.state.step_in_epoch else loader
@@ -285,8 +285,8 @@ class Trainer:
                 with acc.accumulate(model):
                     loss = model(**batch).loss
                     acc.backward(loss)
-                    if acc.sync_gradients and cfg.max_grad_norm:
-                        acc.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                    if acc.sync_gradients and cfg.training.max_grad_norm:
+                        acc.clip_grad_norm_(model.parameters(), cfg.training.max_grad_norm)
                     optimizer.step()
                     scheduler.step()
                     optimizer.zero_grad()
@@ -296,11 +296,11 @@ class Trainer:
                 self.state.global_step += 1
                 progress.update(1)
                 progress.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-                if cfg.report_to:
+                if cfg.output.report_to:
                     acc.log({"train/loss": loss.item(), "train/lr": scheduler.get_last_lr()[0]}, step=self.state.global_step)
-                if cfg.checkpoint_every and self.state.global_step % cfg.checkpoint_every == 0:
+                if cfg.output.checkpoint_every and self.state.global_step % cfg.output.checkpoint_every == 0:
                     self._save_checkpoint()
-                if cfg.max_steps and self.state.global_step >= cfg.max_steps:
+                if cfg.training.max_steps and self.state.global_step >= cfg.training.max_steps:
                     stop = True
                     break
             if not stop or self.state.step_in_epoch >= batches_per_process:
@@ -322,10 +322,10 @@ class Trainer:
         if dev:  # scored on the main process only; the other ranks take its figures
             headline = None
             if acc.is_main_process:
-                headline = summarize_metric(evaluate_model(acc.unwrap_model(model), tokenizer, dev, cfg.eval_batch_size))
+                headline = summarize_metric(evaluate_model(acc.unwrap_model(model), tokenizer, dev, cfg.training.eval_batch_size))
             headline = broadcast_object_list([headline])[0]
             entry.update({f"dev_{k}": v for k, v in headline.items()})
-            metric = headline.get(cfg.metric_for_best, headline["mean_f1"])
+            metric = headline.get(cfg.training.metric_for_best, headline["mean_f1"])
             improved = metric > state.best_metric
             acc.print(f"epoch {entry['epoch']}: " + "  ".join(f"dev {k} {100 * v:.1f}" for k, v in headline.items()))
             if improved:
@@ -333,7 +333,7 @@ class Trainer:
                 state.epochs_without_improvement = 0
             else:
                 state.epochs_without_improvement += 1
-            if cfg.report_to:
+            if cfg.output.report_to:
                 acc.log({f"dev/{k}": v for k, v in headline.items()}, step=state.global_step)
         state.history.append(entry)
         if acc.is_main_process:
@@ -343,7 +343,7 @@ class Trainer:
                 with self._writing(f"the best model in {self.output / 'model'}"):
                     save_model(acc.unwrap_model(model), tokenizer, self.output / "model", training=self.card_info())
         state.model_saved = state.model_saved or improved  # the same on every process (checkpointed state)
-        return bool(cfg.patience and state.epochs_without_improvement >= cfg.patience)
+        return bool(cfg.training.patience and state.epochs_without_improvement >= cfg.training.patience)
 
     @contextmanager
     def _writing(self, what: str) -> Iterator[None]:
@@ -366,15 +366,15 @@ class Trainer:
     def _write_checkpoint(self) -> None:
         state = self.state
         write_checkpoint(self.accelerator, self.output, f"step-{state.global_step:09d}{state.epoch:03d}{state.step_in_epoch:06d}",
-                         self.config.keep_checkpoints)
+                         self.config.output.keep_checkpoints)
 
     def card_info(self) -> dict[str, Any]:
         """What the model card says of the training data: files, corpus names, their licences."""
-        cards = {f: read_corpus_card(f) for f in self.config.train_files}
+        cards = {f: read_corpus_card(f) for f in self.config.data.train_files}
         licences = sorted({f"{c.name}: {c.license}" for c in cards.values() if c and c.license})
-        return {"data_files": ["/".join(Path(f).parts[-2:]) for f in self.config.train_files],
+        return {"data_files": ["/".join(Path(f).parts[-2:]) for f in self.config.data.train_files],
                 "datasets": sorted({c.name for c in cards.values() if c}),
-                "data_licenses": licences, "model_name": f"arabic-ie ({self.config.model})"}
+                "data_licenses": licences, "model_name": f"arabic-ie ({self.config.model.encoder})"}
 
     def _finish(self, model: ArabicIEModel, tokenizer: Any, dev: list[Record], test: list[Record],
                 seconds: float) -> dict[str, Any]:
@@ -394,10 +394,10 @@ class Trainer:
             return result
         best = JointTagger.from_pretrained(model_dir, device=acc.device)
         metrics: dict[str, Any] = {}
-        for name, files in (("dev", cfg.dev_files), ("test", cfg.test_files)):
+        for name, files in (("dev", cfg.data.dev_files), ("test", cfg.data.test_files)):
             if files:
                 records = dev if name == "dev" else test
-                metrics[name] = score(records, best.predict(records, batch_size=cfg.eval_batch_size, split_sentences=False,
+                metrics[name] = score(records, best.predict(records, batch_size=cfg.training.eval_batch_size, split_sentences=False,
                                                                       tag_all_languages=True))
                 acc.print(f"\n{name} scores of the best model:\n{format_table(metrics[name])}")
         result["metrics"] = metrics
