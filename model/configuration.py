@@ -40,6 +40,7 @@ class ArabicIEConfig(PretrainedConfig):
         neighbour_features: bool = False,
         argument_entity_input: bool = False,
         argument_o_weight: float = 1.0,
+        argument_type_distance: bool = False,
         neighbour_window: int = 2,
         neighbour_buckets: int = 1 << 16,
         neighbour_embedding_size: int = 32,
@@ -55,7 +56,9 @@ class ArabicIEConfig(PretrainedConfig):
         stem, affixes and shape (ids after its letters, ``features["attribute_buckets"]`` rows),
         added to its character vector; ``neighbour_features`` (with ``word_attributes``): the
         token ids and hashed forms of the ``neighbour_window`` tokens on each side (never the
-        token itself), hashed into ``neighbour_buckets`` rows and added to the output states."""
+        token itself), hashed into ``neighbour_buckets`` rows and added to the output states;
+        ``argument_type_distance``: the argument head also reads an embedding of each (event type,
+        distance to the trigger) pair, the conjunction a CRF's argument features spell out."""
         self.encoder = encoder or {}
         self.schema = schema or LabelSchema().to_dict()
         self.features = features or FeatureConfig().to_dict()
@@ -78,6 +81,7 @@ class ArabicIEConfig(PretrainedConfig):
         self.neighbour_features = neighbour_features
         self.argument_entity_input = argument_entity_input
         self.argument_o_weight = argument_o_weight
+        self.argument_type_distance = argument_type_distance
         self.neighbour_window = neighbour_window
         self.neighbour_buckets = neighbour_buckets
         self.neighbour_embedding_size = neighbour_embedding_size

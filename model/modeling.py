@@ -95,6 +95,11 @@ class ArabicIEModel(PreTrainedModel):
         # most arguments are entity or TIME spans: the entity head's label probabilities as input
         self.argument_entity = (nn.Linear(len(schema.entity_labels), config.argument_hidden_size)
                                 if getattr(config, "argument_entity_input", False) else None)
+        # where a role's filler sits depends on the event type (a killing's victim follows it, its
+        # place further on): one embedding per (type, distance) pair
+        spread = 2 * config.argument_max_distance + 1
+        self.argument_type_distance = (nn.Embedding(n_types * spread, config.argument_hidden_size)
+                                       if getattr(config, "argument_type_distance", False) else None)
         self.char_cnn = None
         if config.char_features:
             char_vocab = config.feature_config.char_vocab
@@ -236,7 +241,11 @@ class ArabicIEModel(PreTrainedModel):
             token_part = token_part + self.argument_entity(entity_probs.detach().to(hidden.dtype))
         limit = self.config.argument_max_distance
         distance = (positions.view(1, 1, -1) - starts).clamp(-limit, limit) + limit  # (B, E, T)
-        pair = nn.functional.gelu(token_part.unsqueeze(1) + trigger_part.unsqueeze(2) + self.argument_distance(distance))
+        pair = token_part.unsqueeze(1) + trigger_part.unsqueeze(2) + self.argument_distance(distance)
+        if self.argument_type_distance is not None:
+            type_ids = event_type_ids.clamp(min=0).unsqueeze(-1)  # (B, E, 1)
+            pair = pair + self.argument_type_distance(type_ids * (2 * limit + 1) + distance)
+        pair = nn.functional.gelu(pair)
         return self.argument_head(self.dropout(pair))
 
     def push_to_hub(self, repo_id: str, *args: Any, tokenizer: Any = None, private: bool = False,

@@ -142,3 +142,26 @@ def test_argument_o_weight_weighs_o_down_in_the_argument_loss_only(sample_record
         assert model.argument_label_weights[model.config.label_schema.argument_labels.index("O")] == weight
     assert losses[0.2]["entity"] == losses[1.0]["entity"] and losses[0.2]["trigger"] == losses[1.0]["trigger"]
     assert losses[0.2]["argument"] != pytest.approx(losses[1.0]["argument"])
+
+
+def test_argument_type_distance_gives_each_type_and_distance_its_own_row(sample_records):
+    """``argument_type_distance``: one embedding per (event type, distance to the trigger); moving
+    the row of (type 1, +2 tokens) moves the argument logits of a type-1 trigger at that token
+    only, not another type's nor another distance's."""
+    train = [r for r in sample_records["train"] if r.events][:8]
+    torch.manual_seed(0)
+    model, _ = build_model("tiny", LabelSchema.from_records(sample_records["train"]),
+                           FeatureConfig(max_length=64, stride=8), train, tiny=SMALL, argument_type_distance=True)
+    model.eval()
+    hidden = torch.randn(1, 12, model.config.hidden_size)
+    spans = torch.tensor([[[3, 4], [3, 4]]])  # the same trigger token, read as type 0 and as type 1
+    types = torch.tensor([[0, 1]])
+    with torch.no_grad():
+        before = model.argument_logits(hidden, spans, types)
+        limit = model.config.argument_max_distance
+        model.argument_type_distance.weight[1 * (2 * limit + 1) + limit + 2] += 1.0
+        after = model.argument_logits(hidden, spans, types)
+    moved = (after - before).abs().sum(-1)[0]  # (events, tokens)
+    assert moved[1, 5] > 0  # type 1, token 3 + 2
+    moved[1, 5] = 0
+    assert float(moved.max()) == 0.0

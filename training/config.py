@@ -36,6 +36,8 @@ class LossWeights:
 class DataSettings:
     """What to read, and how its words become windows of model inputs."""
 
+    _argument_group_name = "data settings"  # the heading of their options in `train --help`
+
     train_files: list[str] = field(default_factory=list, metadata={"aliases": ["--train"]})
     dev_files: list[str] = field(default_factory=list, metadata={"aliases": ["--dev"]})
     test_files: list[str] = field(default_factory=list, metadata={"aliases": ["--test"]})
@@ -55,6 +57,8 @@ class DataSettings:
 class ModelSettings:
     """The encoder to fine-tune and the layers and heads over it (saved in the model's config)."""
 
+    _argument_group_name = "model settings"  # the heading of their options in `train --help`
+
     encoder: str = field(default="aubmindlab/bert-base-arabertv02", metadata={
         "aliases": ["--model"], "help": "hub id, local folder, 'arwiki-small' (shipped, pretrained) or 'tiny' (from scratch)"})
     tiny: dict[str, Any] = field(default_factory=dict, metadata={
@@ -68,6 +72,8 @@ class ModelSettings:
     neighbour_features: bool = field(default=False, metadata={"help": "the neighbours' token ids and hashed forms"})
     argument_entity_input: bool = field(default=False, metadata={"help": "the argument head reads the entity probabilities"})
     argument_o_weight: float = field(default=1.0, metadata={"help": "weight of O in the argument loss, in (0, 1]"})
+    argument_type_distance: bool = field(default=False, metadata={
+        "help": "the argument head reads an embedding of each (event type, distance) pair"})
     classifier_dropout: float = 0.1
     loss_weights: dict[str, float] = field(default_factory=lambda: dataclasses.asdict(LossWeights()),
                                            metadata={"help": "weight per head, e.g. '{trigger: 2.0}'"})
@@ -113,6 +119,8 @@ class ModelSettings:
 class TrainingSettings:
     """How long and how fast to train, and what to keep as best."""
 
+    _argument_group_name = "training settings"  # the heading of their options in `train --help`
+
     epochs: int = 3
     max_steps: int | None = field(default=None, metadata={"help": "stop after this many optimizer steps"})
     batch_size: int = 16
@@ -145,6 +153,8 @@ class TrainingSettings:
 @dataclass
 class OutputSettings:
     """Where the run writes, and what it keeps on the way."""
+
+    _argument_group_name = "output settings"  # the heading of their options in `train --help`
 
     output_dir: str = field(default="outputs/run", metadata={"aliases": ["--output"]})
     checkpoint_every: int = field(default=0, metadata={"help": "optimizer steps between checkpoints; 0: each epoch's end"})
