@@ -70,7 +70,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         print(f"\narabic-ie train: error: {err}:\n  {resume_command()}", file=sys.stderr)  # after any bar
         return 2
-    print(f"model saved to {Path(config.output.output_dir) / 'model'}; report in {Path(config.output.output_dir) / 'report.md'}")
+    output = Path(config.output.output_dir)
+    print(f"model saved to {output / 'model'}; report in {output / 'report.md'}")
     return 0 if result else 1
 
 

@@ -87,9 +87,9 @@ def run_demo(output: str = "outputs/demo", epochs: int | None = None, model: str
     train_files = [ANERCORP / "train.jsonl", sample_path("train")]
     recipe = DEMO_TINY_CONFIG if model == "tiny" else DEMO_CONFIG
     config = read_config(recipe, output_dir=output, epochs=epochs, model=model, max_steps=max_steps,
-                                   train_files=[str(f) for f in train_files],
-                                   dev_files=[str(ANERCORP / "dev.jsonl"), str(sample_path("dev"))],
-                                   test_files=[str(sample_path("test"))])
+                         train_files=[str(f) for f in train_files],
+                         dev_files=[str(ANERCORP / "dev.jsonl"), str(sample_path("dev"))],
+                         test_files=[str(sample_path("test"))])
     started = time.time()
     trainer = Trainer(config)
     trainer.train()

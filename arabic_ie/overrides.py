@@ -50,7 +50,9 @@ def split_overrides(argv: Sequence[str], known: Sequence[str] | None = None) -> 
         # the word after an option that takes one value (--output DIR, --device cuda) is that value;
         # after a switch (--crf) only a true/false word is
         value_of_option = previous == "one value" or (previous == "switch" and word.lower() in BOOLEAN_WORDS)
-        if word in switches:
+        if value_of_option:  # a value, never an option itself (--max_steps -5)
+            previous = ""
+        elif word in switches:
             previous = "switch"
         elif word.startswith("-") and "=" not in word and word not in multi_value | FLAGS:
             previous = "one value"

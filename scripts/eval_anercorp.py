@@ -88,8 +88,8 @@ def train_recipe(args: argparse.Namespace, recipe: Path, work: Path, seed: int |
     from arabic_ie.training.trainer import Trainer
 
     config = read_config(recipe, args.overrides, model=args.model, train_files=[str(work / "train.conll")],
-                                   dev_files=[str(work / "dev.conll")], test_files=[], output_dir=str(run_dir),
-                                   epochs=args.epochs, seed=seed)
+                         dev_files=[str(work / "dev.conll")], test_files=[], output_dir=str(run_dir),
+                         epochs=args.epochs, seed=seed)
     start = time.perf_counter()
     result = Trainer(config).train()
     seconds = time.perf_counter() - start

@@ -64,6 +64,8 @@ def test_split_overrides():
     assert split_overrides(["--output", "runs/a=b", "tiny={'x': 1}"], KNOWN) == (
         ["--output", "runs/a=b"], ["tiny={'x': 1}"])  # an option's own value is never a setting
     assert split_overrides(["batch-size=2"], KNOWN) == ([], ["batch-size=2"])
+    assert split_overrides(["--seed", "-5", "epochs=2"], KNOWN) == (["--seed", "-5"], ["epochs=2"])  # a value, not an option
+    assert split_overrides(["--crf", "epochs=2"], KNOWN) == (["--crf"], ["epochs=2"])  # a switch takes only true/false
     with pytest.raises(OverrideError):
         split_overrides(["nope=1"], KNOWN)
 
