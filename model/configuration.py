@@ -41,6 +41,7 @@ class ArabicIEConfig(PretrainedConfig):
         argument_entity_input: bool = False,
         argument_o_weight: float = 1.0,
         argument_type_distance: bool = False,
+        snap_arguments_to_entities: bool = True,
         neighbour_window: int = 2,
         neighbour_buckets: int = 1 << 16,
         neighbour_embedding_size: int = 32,
@@ -82,6 +83,7 @@ class ArabicIEConfig(PretrainedConfig):
         self.argument_entity_input = argument_entity_input
         self.argument_o_weight = argument_o_weight
         self.argument_type_distance = argument_type_distance
+        self.snap_arguments_to_entities = snap_arguments_to_entities
         self.neighbour_window = neighbour_window
         self.neighbour_buckets = neighbour_buckets
         self.neighbour_embedding_size = neighbour_embedding_size

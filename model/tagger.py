@@ -22,7 +22,7 @@ from arabic_ie.data.language import not_arabic_reason
 from arabic_ie.data.records import Event, Record, Span
 from arabic_ie.data.text import Word, span_pieces, split_sentences, split_words
 
-from .decoding import BioDecoder
+from .decoding import BioDecoder, snap_to_entities
 from .fingerprint import weights_fingerprint
 from .modeling import ArabicIEModel
 
@@ -311,8 +311,9 @@ class JointTagger:
             """Character spans of a decoded word span, fit to be spans (see ``span_pieces``)."""
             return [Span(words[x].start, words[y - 1].end, label, score) for x, y in span_pieces(words, a, b)]
 
-        for entity in self._entities(probs):
-            record.entities.extend(char_spans(*entity))
+        entities = [span for entity in self._entities(probs) for span in char_spans(*entity)]
+        record.entities.extend(entities)
+        snap = getattr(self.model.config, "snap_arguments_to_entities", True)
         for k, (window, result) in enumerate(zip(unit.windows, results)):
             base = window.word_start
             for a, b, etype, score, arguments in result.events:
@@ -322,5 +323,5 @@ class JointTagger:
                 if not triggers:  # a "trigger" of punctuation or a URL: no event
                     continue
                 trigger = max(triggers, key=lambda t: t.end - t.start)
-                record.events.append(Event(etype, trigger, [span for x, y, role, s in arguments
-                                                            for span in char_spans(base + x, base + y, role, s)]))
+                spans = [span for x, y, role, s in arguments for span in char_spans(base + x, base + y, role, s)]
+                record.events.append(Event(etype, trigger, snap_to_entities(spans, entities) if snap else spans))

@@ -74,6 +74,8 @@ class ModelSettings:
     argument_o_weight: float = field(default=1.0, metadata={"help": "weight of O in the argument loss, in (0, 1]"})
     argument_type_distance: bool = field(default=False, metadata={
         "help": "the argument head reads an embedding of each (event type, distance) pair"})
+    snap_arguments_to_entities: bool = field(default=True, metadata={
+        "help": "an argument overlapping one predicted entity takes its span (the guidelines' rule)"})
     classifier_dropout: float = 0.1
     loss_weights: dict[str, float] = field(default_factory=lambda: dataclasses.asdict(LossWeights()),
                                            metadata={"help": "weight per head, e.g. '{trigger: 2.0}'"})
