@@ -75,7 +75,7 @@ class ModelSettings:
     argument_type_distance: bool = field(default=False, metadata={
         "help": "the argument head reads an embedding of each (event type, distance) pair"})
     snap_arguments_to_entities: bool = field(default=True, metadata={
-        "help": "an argument overlapping one predicted entity takes its span (the guidelines' rule)"})
+        "help": "an argument inside or across one predicted entity takes its span (the guidelines' rule)"})
     classifier_dropout: float = 0.1
     loss_weights: dict[str, float] = field(default_factory=lambda: dataclasses.asdict(LossWeights()),
                                            metadata={"help": "weight per head, e.g. '{trigger: 2.0}'"})
