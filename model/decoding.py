@@ -128,16 +128,19 @@ def snap_to_entities(arguments: Sequence[Span], entities: Sequence[Span]) -> lis
     short or runs across a boundary, while the entity head learnt boundaries from every
     sentence). One that holds a whole entity and more words is kept (``وفد الأمم المتحدة``: a
     descriptor with a name, as the corpora annotate 4% of their arguments), and so is one that
-    overlaps no entity or several. Of arguments that end on the same span, the higher-scored is kept."""
-    kept: dict[tuple[int, int], Span] = {}
-    for argument in arguments:
+    overlaps no entity or several. Arguments never come to overlap: taken by score, one whose
+    entity span would overlap an argument already kept keeps its own span, and one that would
+    still overlap is left out (it lay inside a better-scored argument)."""
+    kept: list[Span] = []
+    for argument in sorted(arguments, key=lambda span: -(span.score or 0.0)):
+        candidates = [argument]
         overlapping = [e for e in entities if e.start < argument.end and argument.start < e.end]
         if len(overlapping) == 1:
             entity = overlapping[0]
-            holds_it = argument.start <= entity.start and entity.end <= argument.end
-            if not holds_it:
-                argument = Span(entity.start, entity.end, argument.label, argument.score)
-        key = (argument.start, argument.end)
-        if key not in kept or (argument.score or 0.0) > (kept[key].score or 0.0):
-            kept[key] = argument
-    return sorted(kept.values(), key=lambda span: (span.start, span.end))
+            if not (argument.start <= entity.start and entity.end <= argument.end):  # not holding it
+                candidates.insert(0, Span(entity.start, entity.end, argument.label, argument.score))
+        for candidate in candidates:
+            if not any(k.start < candidate.end and candidate.start < k.end for k in kept):
+                kept.append(candidate)
+                break
+    return sorted(kept, key=lambda span: (span.start, span.end))

@@ -25,13 +25,27 @@ def test_an_argument_holding_an_entity_and_more_or_over_no_entity_or_several_is_
     descriptor_and_name = Span(0, 17, "Attacker", 0.7)  # قوات الجيش السوري
     nothing = Span(18, 22, "Time", 0.5)  # دخلت: no entity there
     both = Span(0, 32, "Attacker", 0.5)  # the whole sentence: two entities, no one span to take
-    assert snap_to_entities([descriptor_and_name, nothing, both], [ARMY, ALEPPO]) == [
-        descriptor_and_name, both, nothing]
+    assert snap_to_entities([descriptor_and_name, nothing], [ARMY, ALEPPO]) == [descriptor_and_name, nothing]
+    assert snap_to_entities([both], [ARMY, ALEPPO]) == [both]
 
 
 def test_two_arguments_that_land_on_one_span_leave_the_higher_scored():
     first, second = Span(5, 10, "Attacker", 0.4), Span(11, 17, "Target", 0.8)
     assert snap_to_entities([first, second], [ARMY]) == [Span(5, 17, "Target", 0.8)]
+
+
+def test_snapping_never_makes_two_arguments_overlap():
+    """A random model's arguments (the Label Studio loop's pre-annotations) came to overlap after
+    snapping, and validate flagged the accepted export: an argument crossing an entity's edge
+    grew over a neighbour that holds the entity."""
+    holds_it = Span(0, 17, "Attacker", 0.5)  # قوات الجيش السوري
+    across_the_end = Span(11, 22, "Target", 0.9)  # السوري دخلت
+    assert snap_to_entities([holds_it, across_the_end], [ARMY, ALEPPO]) == [Span(5, 17, "Target", 0.9)]
+    holds_it = Span(0, 17, "Attacker", 0.95)  # better scored: it stays, the other is left out
+    assert snap_to_entities([holds_it, across_the_end], [ARMY, ALEPPO]) == [holds_it]
+    before = Span(23, 28, "Place", 0.6)  # مدينة: kept beside an entity span that does not reach it
+    snapped = snap_to_entities([before, Span(29, 32, "Place", 0.7)], [ALEPPO])
+    assert all(x.end <= y.start for x, y in zip(snapped, snapped[1:])) and len(snapped) == 2
 
 
 def test_the_tagger_snaps_unless_the_model_says_not_to(trained_model_dir, sample_records):
