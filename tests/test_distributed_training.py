@@ -44,8 +44,8 @@ def launch(output: Path, data: tuple[Path, Path], *extra: str) -> subprocess.Pop
                "--main_process_port", str(free_port()),
                "-m", "arabic_ie.cli", "train", "--model", "tiny", "--train", str(train), "--dev", str(dev),
                "--test", str(dev), "--output", str(output), "--epochs", str(EPOCHS), "--seed", "5",
-               "batch_size=2", "max_length=64", "stride=8", "checkpoint_every=3", f"tiny={json.dumps(TINY)}",
-               "learning_rate=0.003", "head_learning_rate=0.003", "warmup_ratio=0.0", *extra]
+               "batch_size=2", "max_length=64", "stride=8", "checkpoint_every=3", "keep_checkpoints=50",
+               f"tiny={json.dumps(TINY)}", "learning_rate=0.003", "head_learning_rate=0.003", "warmup_ratio=0.0", *extra]
     # ACCELERATE_USE_CPU makes the torchrun-style launch use CPU ranks with the gloo backend
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     return subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -95,9 +95,11 @@ def run_cli(args, env_extra=None, **kwargs):
 @pytest.mark.slow
 def test_killed_run_resumes_to_the_same_result(tmp_path, handful):
     path, _ = handful
-    common = ["--model", "tiny", "--train", str(path), "--dev", str(path), "--epochs", "4", "--seed", "3",
-              "batch_size=2", "max_length=64", "stride=8", "checkpoint_every=2", f"tiny={json.dumps(TINY)}",
-              "learning_rate=0.003", "head_learning_rate=0.003"]
+    # 36 steps, every other one checkpointed and all kept: the kill lands after a mid-epoch
+    # checkpoint with time to spare (with 12 steps and one kept, a fast run slipped past the poll)
+    common = ["--model", "tiny", "--train", str(path), "--dev", str(path), "--epochs", "12", "--seed", "3",
+              "batch_size=2", "max_length=64", "stride=8", "checkpoint_every=2", "keep_checkpoints=20",
+              f"tiny={json.dumps(TINY)}", "learning_rate=0.003", "head_learning_rate=0.003"]
     whole = run_cli(["train", "--output", str(tmp_path / "whole"), *common])
     assert whole.wait(timeout=300) == 0, whole.stdout.read().decode()
 
@@ -105,6 +107,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, handful):
     checkpoints = tmp_path / "killed" / "checkpoints"
     deadline = time.time() + 240
     while time.time() < deadline:  # kill it mid-epoch, once a mid-epoch checkpoint exists
+        assert killed.poll() is None, "the run ended before it could be killed"
         done = [p for p in checkpoints.glob("step-*") if (p / "DONE").exists()] if checkpoints.exists() else []
         if any(int(p.name[-6:]) > 0 for p in done) and len(done) >= 1 and any(int(p.name[5:14]) >= 6 for p in done):
             break
