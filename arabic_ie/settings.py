@@ -42,7 +42,8 @@ def tiny_settings() -> type:
 def mapping_reader(name: str, settings: Callable[[], type]):
     """The type function of a mapping setting (``tiny``, ``loss_weights``): YAML text (or a
     mapping) whose keys are fields of the dataclass ``settings()``, each typed by a parser of
-    that dataclass; only the keys given are kept."""
+    that dataclass; only the keys given are kept. A key that is no field is passed on as it is,
+    for :class:`~arabic_ie.training.config.ModelSettings` to name with the nearest field."""
 
     def read(text: Any) -> dict[str, Any]:
         from transformers import HfArgumentParser
@@ -51,17 +52,14 @@ def mapping_reader(name: str, settings: Callable[[], type]):
         values = yaml.safe_load(text) if isinstance(text, str) else text
         if not isinstance(values, dict):
             raise argparse.ArgumentTypeError(f"{name} must be a mapping of name: value, got {text!r}")
-        unknown = [str(k) for k in values if k not in hints]
-        if unknown:
-            raise argparse.ArgumentTypeError(f"{name}: unknown setting {unknown[0]!r}{nearest(unknown[0], hints)}; "
-                                             f"known: {', '.join(hints)}")
+        known = {k: v for k, v in values.items() if k in hints}
         parser = HfArgumentParser(settings(), exit_on_error=False, allow_abbrev=False)
         try:
-            [parsed] = parser.parse_args_into_dataclasses([w for k, v in values.items() for w in (f"--{k}", _word(v))])
+            [parsed] = parser.parse_args_into_dataclasses([w for k, v in known.items() for w in (f"--{k}", _word(v))])
         except argparse.ArgumentError as err:
             key = err.argument_name.split("/")[0].lstrip("-")
             raise argparse.ArgumentTypeError(_type_message(f"{name}.{key}", hints[key], values[key])) from None
-        return {key: getattr(parsed, key) for key in values}
+        return {key: getattr(parsed, key) if key in known else value for key, value in values.items()}
 
     read.__name__ = name  # argparse names the type in its messages
     return read

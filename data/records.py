@@ -23,6 +23,10 @@ class Span:
         """The span's text in the record text it belongs to."""
         return text[self.start:self.end]
 
+    def overlaps(self, other: "Span") -> bool:
+        """Whether the two spans share a character."""
+        return self.start < other.end and other.start < self.end
+
 
 @dataclass
 class Event:

@@ -134,13 +134,13 @@ def snap_to_entities(arguments: Sequence[Span], entities: Sequence[Span]) -> lis
     kept: list[Span] = []
     for argument in sorted(arguments, key=lambda span: -(span.score or 0.0)):
         candidates = [argument]
-        overlapping = [e for e in entities if e.start < argument.end and argument.start < e.end]
+        overlapping = [e for e in entities if e.overlaps(argument)]
         if len(overlapping) == 1:
             entity = overlapping[0]
             if not (argument.start <= entity.start and entity.end <= argument.end):  # not holding it
                 candidates.insert(0, Span(entity.start, entity.end, argument.label, argument.score))
         for candidate in candidates:
-            if not any(k.start < candidate.end and candidate.start < k.end for k in kept):
+            if not any(k.overlaps(candidate) for k in kept):
                 kept.append(candidate)
                 break
     return sorted(kept, key=lambda span: (span.start, span.end))
