@@ -190,6 +190,8 @@ def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         if hints[f.name] == list[str]:
             parser.add_argument(option, dest=f.name, nargs="+", help=f"default: {default or 'none'}")
+        elif hints[f.name] == list[int]:  # no value: an empty list (none)
+            parser.add_argument(option, dest=f.name, nargs="*", type=int, help=f"default: {' '.join(map(str, default))}")
         else:  # ``str | None`` takes a str
             kind = next(t for t in typing.get_args(hints[f.name]) or [hints[f.name]] if t is not type(None))
             parser.add_argument(option, dest=f.name, type=kind, help=f"default: {default}")

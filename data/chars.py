@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from .text import strip_clitic, word_shape
+from .word_clusters import WordClusters
 
 PAD, UNK, BOW, EOW = 0, 1, 2, 3  # padding, unknown character, word start and end markers
 RESERVED = 4
@@ -55,22 +56,43 @@ def _hashed_forms(word: str, buckets: int) -> tuple[int, ...]:
                  for name, form in zip(WORD_ATTRIBUTES, word_attributes(word)) for seed in range(HASH_SEEDS))
 
 
+def cluster_ids(forms: list[str], buckets: int) -> list[int]:
+    """Hashed ids of a word's cluster forms (:meth:`WordClusters.forms`), in the rows its other
+    forms hash to."""
+    return list(_hashed_clusters(tuple(forms), buckets))
+
+
+@lru_cache(maxsize=1 << 16)
+def _hashed_clusters(forms: tuple[str, ...], buckets: int) -> tuple[int, ...]:
+    return tuple(1 + zlib.crc32(f"{seed}|cluster|{form}".encode("utf-8")) % (buckets - 1)
+                 for form in forms for seed in range(HASH_SEEDS))
+
+
+def char_row_width(max_chars: int, attribute_buckets: int = 0, cluster_levels: int = 0) -> int:
+    """Ids in one word's row: its letters, then its forms' hashes, then its clusters' hashes."""
+    return max_chars + ((len(WORD_ATTRIBUTES) + cluster_levels) * HASH_SEEDS if attribute_buckets else 0)
+
+
 class CharEncoder:
     """Maps a (normalised) word to one row of ids: ``max_chars`` letter ids (word-start marker,
     its letters, word-end marker, padded; a longer word keeps its first and last letters, where
     clitics and suffixes sit, and drops the middle), then, with ``attribute_buckets``, the hashed
-    ids of its forms (:func:`attribute_ids`)."""
+    ids of its forms (:func:`attribute_ids`) and, with ``clusters``, of its word clusters."""
 
-    def __init__(self, vocab: str, max_chars: int = 16, attribute_buckets: int = 0):
+    def __init__(self, vocab: str, max_chars: int = 16, attribute_buckets: int = 0,
+                 clusters: WordClusters | None = None):
         if max_chars < 4:
             raise ValueError(f"max_chars must be at least 4, got {max_chars}")
         if attribute_buckets and attribute_buckets < 2:
             raise ValueError(f"attribute_buckets must be 0 (none) or at least 2, got {attribute_buckets}")
+        if clusters is not None and not attribute_buckets:
+            raise ValueError("word clusters need attribute_buckets: their ids are hashed into the same rows")
         self.index = {c: k + RESERVED for k, c in enumerate(vocab)}
         self.size = len(vocab) + RESERVED
         self.max_chars = max_chars
         self.attribute_buckets = attribute_buckets
-        self.width = max_chars + (len(WORD_ATTRIBUTES) * HASH_SEEDS if attribute_buckets else 0)
+        self.clusters = clusters
+        self.width = char_row_width(max_chars, attribute_buckets, len(clusters.levels) if clusters else 0)
 
     def __call__(self, word: str) -> list[int]:
         room = self.max_chars - 2
@@ -80,4 +102,8 @@ class CharEncoder:
             letters = letters[:head] + letters[len(letters) - (room - head):]
         ids = [BOW] + [self.index.get(c, UNK) for c in letters] + [EOW]
         ids += [PAD] * (self.max_chars - len(ids))
-        return ids + attribute_ids(word, self.attribute_buckets) if self.attribute_buckets else ids
+        if self.attribute_buckets:
+            ids += attribute_ids(word, self.attribute_buckets)
+        if self.clusters is not None:
+            ids += cluster_ids(self.clusters.forms(word), self.attribute_buckets)
+        return ids

@@ -18,6 +18,7 @@ from .chars import CharEncoder
 from .records import Record, Span
 from .schema import OUTSIDE, LabelSchema
 from .text import NormalizationConfig, Word, normalize_word, split_words
+from .word_clusters import WORD_CLUSTERS_FILE, WordClusters
 
 IGNORE_INDEX = -100
 
@@ -33,6 +34,7 @@ class FeatureConfig:
     char_vocab: str = ""  # characters for the model's character features ("" = none); data/chars.py
     max_word_chars: int = 16
     attribute_buckets: int = 0  # hash rows for each word's stem/affix/shape ids after its letters (0 = none)
+    cluster_levels: int = 0  # word-cluster ids after the form ids, one per level (0 = none); data/word_clusters.py
 
     def __post_init__(self) -> None:
         if isinstance(self.normalization, dict):  # as saved with a model
@@ -47,7 +49,7 @@ class FeatureConfig:
         return {"max_length": self.max_length, "stride": self.stride,
                 "label_all_subwords": self.label_all_subwords, "normalization": self.normalization.to_dict(),
                 "char_vocab": self.char_vocab, "max_word_chars": self.max_word_chars,
-                "attribute_buckets": self.attribute_buckets}
+                "attribute_buckets": self.attribute_buckets, "cluster_levels": self.cluster_levels}
 
 
 @dataclass
@@ -193,16 +195,21 @@ def record_to_word_example(record: Record) -> dict[str, Any]:
 class FeatureBuilder:
     """Turns word-level examples into padded-later model features for one tokenizer and schema."""
 
-    def __init__(self, tokenizer: Any, schema: LabelSchema, config: FeatureConfig):
+    def __init__(self, tokenizer: Any, schema: LabelSchema, config: FeatureConfig,
+                 clusters: WordClusters | None = None):
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError("arabic-ie needs a fast (Rust) tokenizer for word alignment")
+        if config.cluster_levels != (len(clusters.levels) if clusters else 0):
+            raise ValueError(f"the model reads {config.cluster_levels} word-cluster levels, but "
+                             + (f"the table has {len(clusters.levels)}" if clusters else
+                                f"no word-cluster table ({WORD_CLUSTERS_FILE}) came with it"))
         self.tokenizer, self.schema, self.config = tokenizer, schema, config
         self.entity_ids = {l: i for i, l in enumerate(schema.entity_labels)}
         self.trigger_ids = {l: i for i, l in enumerate(schema.trigger_labels)}
         self.argument_ids = {l: i for i, l in enumerate(schema.argument_labels)}
         self.event_type_ids = {t: i for i, t in enumerate(schema.event_types)}
         self.affixes = special_affixes(tokenizer)
-        self.chars = (CharEncoder(config.char_vocab, config.max_word_chars, config.attribute_buckets)
+        self.chars = (CharEncoder(config.char_vocab, config.max_word_chars, config.attribute_buckets, clusters)
                       if config.char_vocab else None)
 
     def normalised(self, words: Sequence[str]) -> list[str]:

@@ -15,6 +15,7 @@ from arabic_ie.data.features import FeatureConfig
 from arabic_ie.data.records import Record
 from arabic_ie.data.schema import LabelSchema
 from arabic_ie.data.text import normalize_word, split_words
+from arabic_ie.data.word_clusters import WORD_CLUSTERS_FILE, WordClusters, read_word_clusters
 
 from .configuration import ArabicIEConfig
 from .modeling import ArabicIEModel
@@ -44,6 +45,22 @@ def resolve_base_model(base_model: str) -> str:
                    "text it has not seen far worse (rebuild it with the `arabic-ie pretrain` command in the README)",
                    SHIPPED_ENCODER_DIR)
     return TINY
+
+
+def word_clusters_for(source: str) -> WordClusters | None:
+    """The word clusters a model on ``source`` reads: the encoder folder's own; for ``tiny`` (from
+    scratch), the shipped encoder's, or none with a warning when it is missing (the job still runs)."""
+    if source == TINY:
+        clusters = read_word_clusters(SHIPPED_ENCODER_DIR)
+        if clusters is None:
+            logger.warning("word_clusters: no %s in %s; training without word clusters", WORD_CLUSTERS_FILE,
+                           SHIPPED_ENCODER_DIR)
+        return clusters
+    clusters = read_word_clusters(source) if Path(source).is_dir() else None
+    if clusters is None:
+        raise ValueError(f"word_clusters: {source} has no {WORD_CLUSTERS_FILE}; use an encoder that `arabic-ie "
+                         "pretrain` built (arwiki-small ships one), or set word_clusters: false")
+    return clusters
 
 
 def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
@@ -81,9 +98,13 @@ def build_model(base_model: str, schema: LabelSchema, features: FeatureConfig,
                                               for r in train_records for w in split_words(r.text))
     if head_settings.get("word_attributes") and not features.attribute_buckets:
         features.attribute_buckets = ATTRIBUTE_BUCKETS
+    clusters = word_clusters_for(source) if head_settings.get("word_clusters") else None
+    if clusters is not None:
+        features.cluster_levels = len(clusters.levels)
     config = ArabicIEConfig(encoder=encoder_config.to_dict(), schema=schema.to_dict(), features=features.to_dict(),
                             base_model=base_model, **head_settings)
     model = ArabicIEModel(config)
+    model.word_clusters = clusters
     if pretrained is not None:
         missing, unexpected = model.encoder.load_state_dict(pretrained.state_dict(), strict=False)
         if missing:

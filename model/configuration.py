@@ -37,6 +37,7 @@ class ArabicIEConfig(PretrainedConfig):
         lstm_layers: int = 0,
         word_attributes: bool = False,
         attribute_embedding_size: int = 64,
+        word_clusters: bool = False,
         neighbour_features: bool = False,
         argument_entity_input: bool = False,
         argument_o_weight: float = 1.0,
@@ -55,7 +56,9 @@ class ArabicIEConfig(PretrainedConfig):
         ``lstm_layers``: bidirectional LSTM layers over the encoder's states, their output added
         to those states, under the heads; ``word_attributes``: embeddings of each word's hashed
         stem, affixes and shape (ids after its letters, ``features["attribute_buckets"]`` rows),
-        added to its character vector; ``neighbour_features`` (with ``word_attributes``): the
+        added to its character vector; ``word_clusters`` (with ``word_attributes``): the hashed ids of
+        each word's clusters learnt from unlabelled text (``features["cluster_levels"]`` of them, the
+        table saved beside the model), added likewise; ``neighbour_features`` (with ``word_attributes``): the
         token ids and hashed forms of the ``neighbour_window`` tokens on each side (never the
         token itself), hashed into ``neighbour_buckets`` rows and added to the output states;
         ``argument_type_distance``: the argument head also reads an embedding of each (event type,
@@ -79,6 +82,7 @@ class ArabicIEConfig(PretrainedConfig):
         self.lstm_layers = lstm_layers
         self.word_attributes = word_attributes
         self.attribute_embedding_size = attribute_embedding_size
+        self.word_clusters = word_clusters
         self.neighbour_features = neighbour_features
         self.argument_entity_input = argument_entity_input
         self.argument_o_weight = argument_o_weight

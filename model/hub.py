@@ -14,6 +14,7 @@ from transformers import AutoTokenizer
 
 from arabic_ie.data.errors import first_line
 from arabic_ie.data.fileio import install_folder
+from arabic_ie.data.word_clusters import WORD_CLUSTERS_FILE
 
 from .card import render_model_card
 from .modeling import ArabicIEModel
@@ -149,7 +150,7 @@ def bound_hub_waits() -> None:
 
 
 DOWNLOAD_KWARGS = ("cache_dir", "token", "local_files_only", "force_download")
-DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model"]  # config, weights, tokenizer; no README
+DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", WORD_CLUSTERS_FILE]  # no README
 
 
 def _local_folder(name_or_path: str, revision: str | None, hub_kwargs: dict[str, Any]) -> str:
@@ -272,9 +273,19 @@ def check_model_folder(model_dir: str | Path) -> list[str]:
         missing.append(" or ".join(WEIGHT_FILES) + " (the weights)")
     if not (folder / "tokenizer_config.json").is_file():
         missing.append("tokenizer_config.json")
+    if config_file.is_file() and _reads_word_clusters(config_file) and not (folder / WORD_CLUSTERS_FILE).is_file():
+        missing.append(f"{WORD_CLUSTERS_FILE} (the word clusters the model reads)")
     if not any((folder / name).is_file() for name in TOKENIZER_VOCAB_FILES):
         missing.append(" or ".join(TOKENIZER_VOCAB_FILES) + " (the tokenizer vocabulary)")
     return missing
+
+
+def _reads_word_clusters(config_file: Path) -> bool:
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        return bool(config.get("features", {}).get("cluster_levels"))
+    except (ValueError, AttributeError):
+        return False  # broken_model_files names a config that is not JSON
 
 
 def broken_model_files(model_dir: str | Path) -> list[str]:

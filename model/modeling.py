@@ -28,6 +28,7 @@ from transformers.utils import ModelOutput
 
 from arabic_ie.data.chars import RESERVED
 from arabic_ie.data.features import IGNORE_INDEX
+from arabic_ie.data.word_clusters import WORD_CLUSTERS_FILE, WordClusters, read_word_clusters
 
 from .bilstm import BiLSTM
 from .char_cnn import CharCNN
@@ -71,6 +72,9 @@ class ArabicIEModel(PreTrainedModel):
 
     def __init__(self, config: ArabicIEConfig):
         super().__init__(config)
+        #: the word-cluster table the features read (``word_clusters``): data, not weights, so it is
+        #: saved beside them (``word_clusters.tsv.gz``) and read back by :meth:`from_pretrained`
+        self.word_clusters: WordClusters | None = None
         schema = config.label_schema
         encoder_config = config.encoder_config()
         try:
@@ -115,7 +119,7 @@ class ArabicIEModel(PreTrainedModel):
             if self.char_cnn is None or not buckets:
                 raise ValueError("word_attributes needs char_features and features['attribute_buckets']")
             self.attributes = AttributeEmbedding(buckets, self.char_cnn.projection.out_features,
-                                                 config.attribute_embedding_size)
+                                                 config.attribute_embedding_size, config.feature_config.cluster_levels)
         self.char_output = (nn.Linear(self.char_cnn.projection.out_features, hidden)
                             if self.char_cnn is not None and config.char_to_output else None)
         self.lstm = BiLSTM(hidden, config.lstm_layers, config.classifier_dropout) if config.lstm_layers else None
@@ -159,9 +163,21 @@ class ArabicIEModel(PreTrainedModel):
         from .card import render_model_card
 
         folder = Path(save_directory)
+        if self.word_clusters is not None:
+            self.word_clusters.write(folder / WORD_CLUSTERS_FILE)
         metrics_file = folder / "metrics.json"
         metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.exists() else None
         (folder / "README.md").write_text(render_model_card(self.config, metrics), encoding="utf-8")
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *args: Any, **kwargs: Any) -> Any:
+        """``PreTrainedModel.from_pretrained`` from a local folder, plus the word-cluster table
+        saved beside the weights when the config reads one."""
+        loaded = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        model = loaded[0] if isinstance(loaded, tuple) else loaded
+        if model.config.feature_config.cluster_levels:
+            model.word_clusters = read_word_clusters(pretrained_model_name_or_path)
+        return loaded
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, nn.Linear):

@@ -28,7 +28,7 @@ from torch import nn
 
 from .fingerprint import weights_fingerprint
 from .modeling import ArabicIEModel
-from arabic_ie.data.chars import PAD, RESERVED, CharEncoder
+from arabic_ie.data.chars import PAD, RESERVED, char_row_width
 
 from .onnx_backend import CHAR_INPUT, EXPORT_INFO, FILES, INPUTS, OUTPUTS, require
 
@@ -69,7 +69,7 @@ def _trace(model: ArabicIEModel, path: Path) -> None:
     dynamic = {name: {0: "batch", 1: "tokens"} for name in (*inputs, *OUTPUTS)}
     if CHAR_INPUT in inputs:
         features = model.config.feature_config
-        width = CharEncoder("", features.max_word_chars, features.attribute_buckets).width  # letters, form hashes
+        width = char_row_width(features.max_word_chars, features.attribute_buckets, features.cluster_levels)
         chars = torch.full((2, 16, width), RESERVED, dtype=torch.long)  # any id: the graph is traced, not evaluated
         chars[:, 0] = chars[1, 9:] = PAD  # special tokens and padding have no word
         example += (chars,)

@@ -126,7 +126,7 @@ class JointTagger:
             self._onnx = open_encoder(self.model, onnx_dir, quantize, weights=self._weights)
         self.tokenizer = tokenizer
         self.schema = model.config.label_schema
-        self.builder = FeatureBuilder(tokenizer, self.schema, model.config.feature_config)
+        self.builder = FeatureBuilder(tokenizer, self.schema, model.config.feature_config, model.word_clusters)
         self._entities = BioDecoder(self.schema.entity_labels, **self.model.decoding_scores("entity"))
         self._triggers = BioDecoder(self.schema.trigger_labels, **self.model.decoding_scores("trigger"))
         self._arguments = BioDecoder(self.schema.argument_labels)

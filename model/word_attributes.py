@@ -12,19 +12,21 @@ from arabic_ie.data.chars import HASH_SEEDS, PAD, WORD_ATTRIBUTES
 
 class AttributeEmbedding(nn.Module):
     """One hashed table shared by all forms; a form's vector is the sum of its seeds' rows, the
-    forms' vectors are concatenated (a prefix stays apart from a suffix) and projected."""
+    forms' vectors are concatenated (a prefix stays apart from a suffix) and projected.
+    ``cluster_levels``: the word-cluster ids that follow the forms (one per level)."""
 
-    def __init__(self, buckets: int, out_size: int, embedding_size: int = 64):
+    def __init__(self, buckets: int, out_size: int, embedding_size: int = 64, cluster_levels: int = 0):
         super().__init__()
+        self.forms = len(WORD_ATTRIBUTES) + cluster_levels
         self.embedding = nn.Embedding(buckets, embedding_size, padding_idx=PAD)
-        self.projection = nn.Linear(len(WORD_ATTRIBUTES) * embedding_size, out_size)
+        self.projection = nn.Linear(self.forms * embedding_size, out_size)
 
     def forward(self, attribute_ids: torch.Tensor, drop_stem: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, tokens, attributes x seeds) ids -> (batch, tokens, out_size); zero for tokens
         without a word. ``drop_stem`` (batch, tokens) bool: tokens whose stem is hidden, as word
         dropout hides their subword embedding (else the stem would carry the dropped identity)."""
         batch, tokens, _ = attribute_ids.shape
-        ids = attribute_ids.reshape(batch, tokens, len(WORD_ATTRIBUTES), HASH_SEEDS)
+        ids = attribute_ids.reshape(batch, tokens, self.forms, HASH_SEEDS)
         if drop_stem is not None:
             ids = ids.clone()
             ids[:, :, 0] = ids[:, :, 0] * ~drop_stem.unsqueeze(-1)  # WORD_ATTRIBUTES[0] is the stem

@@ -195,12 +195,14 @@ def _no_scores(value):
 
 def test_fp32_onnx_with_the_offline_recipes_layers(tmp_path, sample_records, test_texts):
     """The offline default has a character CNN (on the embeddings and the outputs) and CRF
-    layers: the graph takes each token's letters as a third input, the CRF transitions stay in
+    layers: the graph takes each token's letters (and form and cluster ids) as a third input, the CRF transitions stay in
     the torch-side decoder, and the records are the torch path's."""
     from arabic_ie.model.hub import save_model
 
     model, tokenizer = small_tiny_model(sample_records["train"], seed=3, char_features=True, char_to_output=True,
-                                        crf=True, lstm_layers=1, word_attributes=True, neighbour_features=True)
+                                        crf=True, lstm_layers=1, word_attributes=True, neighbour_features=True,
+                                        word_clusters=True)
+    assert model.config.feature_config.cluster_levels == 3  # the shipped encoder's clusters ride in the char rows
     folder = save_model(model, tokenizer, tmp_path / "chars-crf")
     assert cli.main(["export", "--model", str(folder), "--no-int8"]) == 0
     assert json.loads((folder / "onnx" / EXPORT_INFO).read_text())["inputs"] == ["input_ids", "attention_mask", "char_ids"]

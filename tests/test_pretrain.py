@@ -17,6 +17,8 @@ import torch
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
 from arabic_ie.data.schema import LabelSchema
 from arabic_ie.data.text import split_words
+from arabic_ie.data.word_clusters import WORD_CLUSTERS_FILE, WordClusters
+from arabic_ie.model.hub import ModelLoadError
 from arabic_ie.training.config import ConfigError
 from arabic_ie.training.pretrain import Pretrainer, normalised_text, read_lines, train_tokenizer
 from arabic_ie.training.pretrain_config import PretrainConfig
@@ -26,7 +28,7 @@ NEWS = REPO / "data" / "anercorp" / "train.jsonl"
 HELDOUT = REPO / "data" / "anercorp" / "dev.jsonl"
 SMALL = dict(vocab_size=1500, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
              max_length=64, batch_size=16, shuffle_buffer=64, heldout_sequences=32, warmup_steps=2,
-             learning_rate=5e-3)
+             learning_rate=5e-3, cluster_levels=[4, 32], cluster_words=3000)
 
 
 def small_config(tmp_path: Path, **overrides) -> PretrainConfig:
@@ -160,12 +162,18 @@ def test_train_fine_tunes_the_pretrained_folder_through_the_hub_encoder_path(tmp
 
     out = tmp_path / "run"
     code = main(["train", "--config", str(REPO / "configs" / "sample-tiny.yaml"), "--model", str(folder),
-                 "--output", str(out), "max_steps=2", "epochs=1"])
+                 "--output", str(out), "max_steps=2", "epochs=1", "word_attributes=true", "word_clusters=true"])
     assert code == 0
     tagger = JointTagger.from_pretrained(out / "model")
     assert tagger.model.config.base_model == str(folder)
+    # the encoder's word clusters travel with the model: saved beside it, read back, in every word's row
+    assert (out / "model" / WORD_CLUSTERS_FILE).read_bytes() == (folder / WORD_CLUSTERS_FILE).read_bytes()
+    assert tagger.model.word_clusters.levels == (4, 32) and tagger.model.config.feature_config.cluster_levels == 2
     record = tagger.predict("وسيطرت فصائل المعارضة على مدينة سراقب أمس الجمعة.")
     assert record.text.startswith("وسيطرت")
+    (out / "model" / WORD_CLUSTERS_FILE).unlink()
+    with pytest.raises(ModelLoadError, match=f"missing: {WORD_CLUSTERS_FILE}"):
+        JointTagger.from_pretrained(out / "model")
 
 
 def test_shipped_encoder_name_falls_back_to_tiny_with_a_warning_when_missing(tmp_path, monkeypatch, caplog):
@@ -231,3 +239,12 @@ def test_word2vec_embeddings_without_masked_lm_steps(tmp_path):
     assert abs(float(embeddings.std()) / 0.02 - 2.5) < 0.5  # rescaled to sit beside the position embeddings
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert "skip-gram word2vec" in card and "keep their random initialisation" in card and "--embeddings word2vec" in card
+    # the word clusters of the news text's 3,000 most frequent words, a hierarchy: one coarse cluster per fine one
+    clusters = WordClusters.read(folder / WORD_CLUSTERS_FILE)
+    assert clusters.levels == (4, 32) and len(clusters.table) == 3000 and result["cluster_seconds"] > 0
+    coarse_of_fine = {}
+    for coarse, fine in clusters.table.values():
+        assert coarse_of_fine.setdefault(fine, coarse) == coarse
+    assert len(set(coarse_of_fine)) > 24 and len(set(coarse_of_fine.values())) == 4
+    assert clusters.table["الخميس"][1] == clusters.table["الأربعاء"][1]  # days of the week gather
+    assert "3,000 most frequent words in 4 / 32 clusters" in card

@@ -69,6 +69,8 @@ class ModelSettings:
     word_dropout: float = field(default=0.0, metadata={"help": "share of subword embeddings zeroed in training"})
     lstm_layers: int = field(default=0, metadata={"help": "BiLSTM layers over the encoder's states"})
     word_attributes: bool = field(default=False, metadata={"help": "hashed stem/affix/shape embeddings of each word"})
+    word_clusters: bool = field(default=False, metadata={
+        "help": "each word's clusters, learnt from unlabelled text (the encoder folder's word_clusters.tsv.gz)"})
     neighbour_features: bool = field(default=False, metadata={"help": "the neighbours' token ids and hashed forms"})
     argument_entity_input: bool = field(default=False, metadata={"help": "the argument head reads the entity probabilities"})
     argument_o_weight: float = field(default=1.0, metadata={"help": "weight of O in the argument loss, in (0, 1]"})
@@ -111,6 +113,8 @@ class ModelSettings:
               "word_attributes needs char_features: the form hashes ride in each word's character row")
         _need(not self.neighbour_features or self.word_attributes,
               "neighbour_features needs word_attributes: it reads the neighbours' hashed forms")
+        _need(not self.word_clusters or self.word_attributes,
+              "word_clusters needs word_attributes: the cluster ids are hashed beside the word's forms")
 
     def layer_settings(self) -> dict[str, Any]:
         """The settings the model's config takes as they are (``ArabicIEConfig`` keyword arguments)."""

@@ -37,6 +37,7 @@ from transformers import BertConfig, BertForMaskedLM, DataCollatorForLanguageMod
 from arabic_ie.data.fileio import install_folder
 from arabic_ie.data.locks import exclusive_lock
 from arabic_ie.data.text import NormalizationConfig, normalize_word, split_words
+from arabic_ie.data.word_clusters import WORD_CLUSTERS_FILE, WordClusters
 from arabic_ie.model.tiny import SPECIAL_TOKENS
 
 from .checkpoints import CHECKPOINTS, latest_checkpoint, write_checkpoint
@@ -172,27 +173,65 @@ def heldout_sequences(files: list[str], tokenizer: PreTrainedTokenizerFast, max_
     return out
 
 
-def word2vec_vectors(files: list[str], tokenizer: PreTrainedTokenizerFast, size: int, epochs: int, seed: int,
-                     work: Path) -> dict[str, Any]:
-    """Skip-gram word2vec (gensim) over the WordPiece tokens of ``files``: static knowledge of
-    which tokens occur in like contexts, learnt in minutes on a CPU where a masked LM needs
-    far more text and time. The text is tokenised once into ``work`` (streamed, then removed)."""
+def _skipgram(lines: Iterable[str], work: Path, name: str, size: int, window: int, min_count: int,
+              epochs: int, seed: int) -> Any:
+    """Skip-gram word2vec (gensim) over space-separated ``lines``, written once to ``work``
+    (streamed, then removed): gensim's file reader trains on all cores without holding the text."""
     try:
         from gensim.models import Word2Vec
     except ImportError as err:
-        raise ConfigError("embeddings: word2vec needs gensim: pip install 'arabic-ie[pretrain]'") from err
-    corpus = work / "word2vec-tokens.txt"
-    backend = tokenizer.backend_tokenizer
+        raise ConfigError("word2vec embeddings and word clusters need gensim: pip install 'arabic-ie[pretrain]'") from err
+    corpus = work / f"{name}.txt"
     try:
         with open(corpus, "w", encoding="utf-8") as out:
-            for path in files:
-                for line in read_lines(path):
-                    out.write(" ".join(backend.encode(normalised_text(line), add_special_tokens=False).tokens) + "\n")
-        model = Word2Vec(corpus_file=str(corpus), vector_size=size, window=5, min_count=1, sg=1, negative=5,
-                         workers=max(1, torch.get_num_threads()), epochs=epochs, seed=seed)
+            for line in lines:
+                out.write(line + "\n")
+        return Word2Vec(corpus_file=str(corpus), vector_size=size, window=window, min_count=min_count, sg=1,
+                        negative=5, workers=max(1, torch.get_num_threads()), epochs=epochs, seed=seed).wv
     finally:
         corpus.unlink(missing_ok=True)
-    return {token: model.wv[token] for token in model.wv.index_to_key}
+
+
+def word2vec_vectors(files: list[str], tokenizer: PreTrainedTokenizerFast, size: int, epochs: int, seed: int,
+                     work: Path) -> dict[str, Any]:
+    """Skip-gram vectors of the WordPiece tokens of ``files``: static knowledge of which tokens
+    occur in like contexts, learnt in minutes on a CPU where a masked LM needs far more text and time."""
+    backend = tokenizer.backend_tokenizer
+    lines = (" ".join(backend.encode(normalised_text(line), add_special_tokens=False).tokens)
+             for path in files for line in read_lines(path))
+    vectors = _skipgram(lines, work, "word2vec-tokens", size, 5, 1, epochs, seed)
+    return {token: vectors[token] for token in vectors.index_to_key}
+
+
+def kmeans(points: torch.Tensor, k: int, seed: int, iterations: int = 25) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spherical k-means of unit ``points``: (centroids, each point's cluster). Starts from ``k``
+    points drawn with ``seed``; an emptied cluster keeps its centroid."""
+    generator = torch.Generator().manual_seed(seed)
+    centroids = points[torch.randperm(len(points), generator=generator)[:k]].clone()
+    for _ in range(iterations):
+        assign = torch.cat([(chunk @ centroids.T).argmax(1) for chunk in points.split(8192)])
+        sums = torch.zeros_like(centroids).index_add_(0, assign, points)
+        counts = torch.bincount(assign, minlength=k).unsqueeze(1)
+        centroids = torch.nn.functional.normalize(torch.where(counts > 0, sums, centroids), dim=1)
+    return centroids, assign
+
+
+def word_clusters(files: list[str], levels: list[int], max_words: int, epochs: int, seed: int,
+                  work: Path) -> WordClusters:
+    """Clusters of the ``max_words`` most frequent normalised words of ``files`` (seen 3 times at
+    least): skip-gram vectors with a narrow window (3 words, so a cluster gathers words of one
+    kind: names, places, months, offices), spherical k-means into ``levels[-1]`` clusters, and
+    the coarser levels by k-means of those clusters' centroids (a hierarchy, as Brown clusters' prefixes are)."""
+    lines = (normalised_text(line) for path in files for line in read_lines(path))
+    vectors = _skipgram(lines, work, "word2vec-words", 100, 3, 3, epochs, seed)
+    words = vectors.index_to_key[:max_words]
+    if len(words) < levels[-1]:
+        raise ConfigError(f"cluster_levels: {levels[-1]} clusters of {len(words)} words (the text is too small)")
+    points = torch.nn.functional.normalize(torch.as_tensor(vectors.vectors[:len(words)]).float(), dim=1)
+    finest, assign = kmeans(points, levels[-1], seed)
+    per_level = [kmeans(finest, k, seed)[1][assign] for k in levels[:-1]] + [assign]
+    ids = torch.stack(per_level, dim=1).tolist()
+    return WordClusters(tuple(levels), {word: tuple(row) for word, row in zip(words, ids)})
 
 
 def set_embeddings(model: BertForMaskedLM, tokenizer: PreTrainedTokenizerFast, vectors: dict[str, Any]) -> int:
@@ -284,6 +323,9 @@ def encoder_card(result: dict[str, Any], config: BertConfig) -> str:
              f"{cfg['learning_rate']}): {result['tokens']:,} tokens, {result['passes']} full passes over the text"
              if result["steps"] else "none: the transformer layers keep their random initialisation, and the knowledge "
              "of unlabelled text is in the token embeddings")
+    clusters = (f"the {cfg['cluster_words']:,} most frequent words in {' / '.join(map(str, cfg['cluster_levels']))} clusters "
+                f"(`{WORD_CLUSTERS_FILE}`: skip-gram word vectors, window 3, spherical k-means; "
+                f"{result.get('cluster_seconds', 0) / 60:.0f} min)" if cfg.get("cluster_levels") else "none")
     rate = (f", {result['tokens_per_second']:,} tokens/s, {100 * result['matmul_share']:.0f}% of the machine's matmul rate"
             if result["steps"] else "")
     return f"""---
@@ -311,8 +353,9 @@ in float16; `AutoModel.from_pretrained` loads them as float32.
 |---|---|
 | text | {files} |
 | token embeddings | {embeddings} |
+| word clusters | {clusters} |
 | masked-LM steps | {steps} |
-| time | {(result['train_seconds'] + result.get('word2vec_seconds', 0)) / 60:.0f} min on {result['device']} ({result['processes']} process){rate} |
+| time | {(result['train_seconds'] + result.get('word2vec_seconds', 0) + result.get('cluster_seconds', 0)) / 60:.0f} min on {result['device']} ({result['processes']} process){rate} |
 | held-out perplexity | {f'{perplexity:.1f} (masked tokens of {held}; a uniform guess scores {config.vocab_size:,})' if perplexity else 'not measured: no masked-LM step ran, so the prediction head is untrained'} |
 
 ## Licence
@@ -400,6 +443,7 @@ class Pretrainer:
                                     intermediate_size=cfg.intermediate_size, max_position_embeddings=cfg.max_length,
                                     pad_token_id=tokenizer.pad_token_id)
         model = BertForMaskedLM(encoder_config)
+        self._word_clusters()
         self.word2vec_seconds = 0.0
         if cfg.embeddings == "word2vec" and self._latest_checkpoint() is None:
             started = time.time()
@@ -455,6 +499,22 @@ class Pretrainer:
         progress.close()
         return self._finish(acc.unwrap_model(trained).mlm, tokenizer, per_token, peak)
 
+    def _word_clusters(self) -> None:
+        """Learn the word-cluster table into the output folder (kept there: a resumed run reuses it)."""
+        cfg, path = self.config, self.output / WORD_CLUSTERS_FILE
+        self.cluster_seconds = 0.0
+        if not cfg.cluster_levels or path.is_file():
+            return
+        started = time.time()
+        clusters = word_clusters(cfg.text_files, cfg.cluster_levels, cfg.cluster_words, cfg.word2vec_epochs, cfg.seed,
+                                 self.output)
+        if self.accelerator.is_main_process:
+            clusters.write(path.with_name(path.name + ".tmp"))
+            path.with_name(path.name + ".tmp").replace(path)
+        self.cluster_seconds = time.time() - started
+        self.accelerator.print(f"word clusters: {len(clusters.table):,} words in {'/'.join(map(str, cfg.cluster_levels))} "
+                               f"clusters, learnt in {self.cluster_seconds:.0f} s")
+
     def _save_checkpoint(self) -> None:
         write_checkpoint(self.accelerator, self.output, f"step-{self.state.step:09d}", self.config.keep_checkpoints)
 
@@ -487,6 +547,7 @@ class Pretrainer:
         result = {"steps": self.state.step, "tokens": self.state.tokens, "embeddings": cfg.embeddings,
                   "parameters": sum(p.numel() for p in model.parameters()),
                   "word2vec_seconds": round(self.word2vec_seconds, 1),
+                  "cluster_seconds": round(self.cluster_seconds, 1),
                   "train_seconds": round(self.state.seconds, 1),
                   "tokens_per_second": round(self.state.tokens / max(self.state.seconds, 1e-9)),
                   "matmul_share": round(self.state.tokens / max(self.state.seconds, 1e-9) * per_token
@@ -507,6 +568,8 @@ class Pretrainer:
         settings = json.loads((tmp / "config.json").read_text(encoding="utf-8"))
         (tmp / "config.json").write_text(json.dumps({**settings, "dtype": "float32"}, indent=2) + "\n", encoding="utf-8")
         tokenizer.save_pretrained(tmp)
+        if cfg.cluster_levels:
+            shutil.copyfile(self.output / WORD_CLUSTERS_FILE, tmp / WORD_CLUSTERS_FILE)
         (tmp / PRETRAINING_FILE).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "README.md").write_text(encoder_card(result, saved.config), encoding="utf-8")
         install_folder(tmp, target)

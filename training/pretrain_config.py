@@ -27,7 +27,9 @@ class PretrainConfig:
     batch_size: int = 64
     max_steps: int = 2000  # masked-LM steps; 0: none (the encoder keeps its initial, e.g. word2vec, embeddings)
     embeddings: str = "random"  # random | word2vec: skip-gram vectors of the WordPiece tokens start the embeddings
-    word2vec_epochs: int = 3
+    word2vec_epochs: int = 3  # also of the word vectors the word clusters are learnt from
+    cluster_levels: list[int] = field(default_factory=lambda: [16, 128, 1024])  # word clusters, coarse to fine; [] = none
+    cluster_words: int = 60000  # the most frequent words that get clusters
     learning_rate: float = 1e-3
     warmup_steps: int = 200
     weight_decay: float = 0.01
@@ -53,6 +55,11 @@ class PretrainConfig:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 0:
             raise ConfigError(f"max_steps must be a whole number >= 0, got {self.max_steps!r}")
+        if self.cluster_levels and (any(isinstance(k, bool) or not isinstance(k, int) or k < 2 for k in self.cluster_levels)
+                                    or list(self.cluster_levels) != sorted(set(self.cluster_levels))):
+            raise ConfigError(f"cluster_levels must be cluster counts >= 2, coarse to fine (rising), got {self.cluster_levels}")
+        if isinstance(self.cluster_words, bool) or not isinstance(self.cluster_words, int) or self.cluster_words < 1:
+            raise ConfigError(f"cluster_words must be a positive integer, got {self.cluster_words!r}")
         if self.embeddings not in ("random", "word2vec"):
             raise ConfigError(f"embeddings must be random or word2vec, got {self.embeddings!r}")
         if self.max_length < 8:

@@ -26,6 +26,7 @@ from transformers import AutoTokenizer, get_scheduler
 
 from arabic_ie.data.corpus_card import read_corpus_card
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
+from arabic_ie.data.word_clusters import WORD_CLUSTERS_FILE, read_word_clusters
 from arabic_ie.data.fileio import atomic_open, why_writing_failed
 from arabic_ie.data.formats import detect_format, read_corpus
 from arabic_ie.data.locks import exclusive_lock
@@ -174,8 +175,9 @@ class Trainer:
     def _model_and_tokenizer(self, train: list[Record], resume: bool) -> tuple[ArabicIEModel, Any]:
         setup = self.output / CHECKPOINTS / SETUP
         if resume and setup.exists():
-            config = ArabicIEConfig.from_pretrained(setup)
-            return ArabicIEModel(config), AutoTokenizer.from_pretrained(setup)
+            model = ArabicIEModel(ArabicIEConfig.from_pretrained(setup))
+            model.word_clusters = read_word_clusters(setup)
+            return model, AutoTokenizer.from_pretrained(setup)
         features = FeatureConfig(self.config.data.max_length, self.config.data.stride, self.config.data.label_all_subwords)
         schema = LabelSchema.from_records(train)
         model, tokenizer = build_model(self.config.model.encoder, schema, features, train,
@@ -183,6 +185,8 @@ class Trainer:
         if self.accelerator.is_main_process:
             model.config.save_pretrained(setup)
             tokenizer.save_pretrained(setup)
+            if model.word_clusters is not None:
+                model.word_clusters.write(setup / WORD_CLUSTERS_FILE)
         return model, tokenizer
 
     def _optimizer(self, model: ArabicIEModel) -> torch.optim.Optimizer:
@@ -242,7 +246,7 @@ class Trainer:
         check_labels(train, dev, cfg.data.train_files, cfg.data.dev_files)  # fail now, not after hours of training
         model, tokenizer = self._model_and_tokenizer(train, resume)
         schema = model.config.label_schema
-        builder = FeatureBuilder(tokenizer, schema, model.config.feature_config)
+        builder = FeatureBuilder(tokenizer, schema, model.config.feature_config, model.word_clusters)
         rows = builder.build_dataset(train).to_list()
         sampler = LengthGroupedBatchSampler([len(r["input_ids"]) for r in rows], cfg.training.batch_size, cfg.training.seed)
         # The loader gets a generator of its own: building an iterator draws a seed from it, and
