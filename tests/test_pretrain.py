@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -246,5 +247,9 @@ def test_word2vec_embeddings_without_masked_lm_steps(tmp_path):
     for coarse, fine in clusters.table.values():
         assert coarse_of_fine.setdefault(fine, coarse) == coarse
     assert len(set(coarse_of_fine)) > 24 and len(set(coarse_of_fine.values())) == 4
-    assert clusters.table["الخميس"][1] == clusters.table["الأربعاء"][1]  # days of the week gather
+    # calendar words gather: gensim's threads race, so no one pair is certain, but across seeds and
+    # thread counts 7 to 14 of these 19 shared one fine cluster (5 of 19 in one of 32 by chance: ~1%)
+    calendar = ["السبت", "الأحد", "الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "يناير", "فبراير", "مارس",
+                "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"]
+    assert Counter(clusters.table[word][1] for word in calendar).most_common(1)[0][1] >= 5
     assert "3,000 most frequent words in 4 / 32 clusters" in card
