@@ -154,9 +154,9 @@ def main(args: argparse.Namespace) -> int:
         output = {"split": split, "machine": bc.machine_info(), **run, "baselines": baselines}
         print(bc.format_rows(run["per_type"], ["type", "precision", "recall", "f1", "support"]))
         print("\nEntity F1 beside the yardsticks (same training sentences, same dev block):")
-        f1_rows, columns = f1_columns({**baselines, f"arabic-ie {run['config']['model']}": run["dev_scores"]})
+        f1_rows, columns = f1_columns({**baselines, f"arabic-ie {run['config']['encoder']}": run["dev_scores"]})
         print(bc.format_rows(f1_rows, columns))
-        print(f"{run['config']['model']} ({recipe}), best epoch {run['best_epoch']} of {run['config']['epochs']}, "
+        print(f"{run['config']['encoder']} ({recipe}), best epoch {run['best_epoch']} of {run['config']['epochs']}, "
               f"{run['seconds']:.0f} s training, model {run['model_mb']} MB; dev = last {split['dev_sentences']} of "
               f"{split['sentences']} sentences")
     print(f"wrote {bc.write_json(args.output, output)}")

@@ -39,6 +39,21 @@ def test_seeds_train_one_run_per_seed_and_report_their_mean(shared_data, tmp_pat
     assert result["split"]["dev_sentences"] == 396
 
 
+@pytest.mark.slow
+def test_one_run_prints_the_model_beside_the_yardsticks(shared_data, tmp_path):
+    """The default (one run, the recipe's seed): the table names the encoder the recipe trained."""
+    out = tmp_path / "result.json"
+    proc = run_script("--shared-data", str(shared_data), "--work", str(tmp_path / "work"),
+                      "--run-dir", str(tmp_path / "run"), "--output", str(out), "--no-crf",
+                      "max_steps=2", "epochs=1", "word_clusters=true")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["steps"] == 2 and result["config"]["encoder"] == "arwiki-small" and result["config"]["word_clusters"]
+    table = proc.stdout[proc.stdout.index("Entity F1 beside the yardsticks"):]
+    assert "arabic-ie arwiki-small" in table and "majority label per word" in table
+    assert "arwiki-small (" in table and "best epoch" in table
+
+
 def test_seed_and_seeds_cannot_be_given_together(tmp_path):
     proc = run_script("--seed", "1", "--seeds", "2", "3", "--output", str(tmp_path / "r.json"))
     assert proc.returncode == 2
