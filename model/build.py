@@ -48,18 +48,18 @@ def resolve_base_model(base_model: str) -> str:
 
 
 def word_clusters_for(source: str) -> WordClusters | None:
-    """The word clusters a model on ``source`` reads: the encoder folder's own; for ``tiny`` (from
-    scratch), the shipped encoder's, or none with a warning when it is missing (the job still runs)."""
-    if source == TINY:
-        clusters = read_word_clusters(SHIPPED_ENCODER_DIR)
-        if clusters is None:
-            logger.warning("word_clusters: no %s in %s; training without word clusters", WORD_CLUSTERS_FILE,
-                           SHIPPED_ENCODER_DIR)
-        return clusters
-    clusters = read_word_clusters(source) if Path(source).is_dir() else None
+    """The word clusters a model on ``source`` reads: the encoder folder's own (``arabic-ie pretrain``
+    writes them); for any other encoder (``tiny``, a hub id) the shipped encoder's, since clusters
+    are of words, not of one vocabulary; none, with a warning, when those are missing too (the job still runs)."""
+    own = read_word_clusters(source) if source != TINY and Path(source).is_dir() else None
+    if own is not None:
+        return own
+    clusters = read_word_clusters(SHIPPED_ENCODER_DIR)
     if clusters is None:
-        raise ValueError(f"word_clusters: {source} has no {WORD_CLUSTERS_FILE}; use an encoder that `arabic-ie "
-                         "pretrain` built (arwiki-small ships one), or set word_clusters: false")
+        logger.warning("word_clusters: neither %s nor %s holds %s; training without word clusters", source,
+                       SHIPPED_ENCODER_DIR, WORD_CLUSTERS_FILE)
+    elif source != TINY:
+        logger.info("word_clusters: %s has no %s; reading the shipped encoder's", source, WORD_CLUSTERS_FILE)
     return clusters
 
 

@@ -75,15 +75,19 @@ def test_kmeans_separates_two_groups_of_directions():
     assert assign[0] != assign[50]
 
 
-def test_a_model_reads_its_encoders_clusters_and_tiny_the_shipped_ones(tmp_path, monkeypatch, caplog):
+def test_a_model_reads_its_encoders_clusters_and_any_other_the_shipped_ones(tmp_path, monkeypatch, caplog):
+    """An encoder folder that pretrain built carries its own table; tiny, a hub id or a folder
+    without one reads the shipped encoder's; with neither, training goes on without clusters."""
     from arabic_ie.model import build
 
-    with pytest.raises(ValueError, match=f"{tmp_path} has no {WORD_CLUSTERS_FILE}"):
-        build.word_clusters_for(str(tmp_path))
+    shipped = build.word_clusters_for(build.TINY)
+    assert shipped.levels == (16, 128, 1024) and len(shipped.table) == 60000
+    assert build.word_clusters_for(str(tmp_path)) == shipped  # a folder without a table
+    assert build.word_clusters_for("aubmindlab/bert-base-arabertv02") == shipped
     table().write(tmp_path / WORD_CLUSTERS_FILE)
     assert build.word_clusters_for(str(tmp_path)) == table()
-    assert build.word_clusters_for(build.TINY).levels == (16, 128, 1024)  # the shipped encoder's
     monkeypatch.setattr(build, "SHIPPED_ENCODER_DIR", tmp_path / "absent")
     with caplog.at_level("WARNING"):
         assert build.word_clusters_for(build.TINY) is None
-    assert "training without word clusters" in caplog.text
+        assert build.word_clusters_for("aubmindlab/bert-base-arabertv02") is None
+    assert caplog.text.count("training without word clusters") == 2

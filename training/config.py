@@ -70,7 +70,7 @@ class ModelSettings:
     lstm_layers: int = field(default=0, metadata={"help": "BiLSTM layers over the encoder's states"})
     word_attributes: bool = field(default=False, metadata={"help": "hashed stem/affix/shape embeddings of each word"})
     word_clusters: bool = field(default=False, metadata={
-        "help": "each word's clusters, learnt from unlabelled text (the encoder folder's word_clusters.tsv.gz)"})
+        "help": "each word's clusters, learnt from unlabelled text (the encoder folder's word_clusters.tsv.gz, else the shipped encoder's)"})
     neighbour_features: bool = field(default=False, metadata={"help": "the neighbours' token ids and hashed forms"})
     argument_entity_input: bool = field(default=False, metadata={"help": "the argument head reads the entity probabilities"})
     argument_o_weight: float = field(default=1.0, metadata={"help": "weight of O in the argument loss, in (0, 1]"})
