@@ -6,10 +6,14 @@ The test is on words, so an Arabic sentence that names ``Emmanuel Macron`` or ``
 Arabic: a sentence is not Arabic when fewer than half of its words with letters are in Arabic
 script, or when at least two of its Arabic-script words, and a fifth of them, are Persian or
 Urdu (letters Arabic does not use, ``پ چ ژ گ ک ی ٹ ڈ ڑ ں ے``, or Persian function words).
+A quotation (in ``« »``, ``“ ”`` or ``" "``) is judged on its own: an Arabic sentence that quotes a
+Persian tweet is Arabic, and only the quotation is left untagged.
 """
 from __future__ import annotations
 
-from .text import is_arabic_script, is_latin, split_words
+from collections.abc import Sequence
+
+from .text import Word, is_arabic_script, is_latin, split_words
 
 #: letters of Persian and Urdu that Arabic does not use (ی U+06CC and ک U+06A9, not ي and ك)
 PERSIAN_URDU_LETTERS = frozenset("پچژگکیٹڈڑںےۀۓە")
@@ -17,10 +21,58 @@ PERSIAN_URDU_LETTERS = frozenset("پچژگکیٹڈڑںےۀۓە")
 PERSIAN_WORDS = frozenset({"را", "است", "از", "در", "شد"})  # not هم: Arabic "they" too
 
 
+#: quotation marks, opening to closing
+QUOTES = {"«": "»", "“": "”", '"': '"'}
+
+
+def quotations(text: str) -> list[tuple[int, int]]:
+    """The insides of the closed quotations of ``text``, as character ranges (an unclosed mark
+    opens nothing; a quotation inside another is part of it)."""
+    found, i, missing = [], 0, set()  # closing marks not found ahead: never searched for again
+    while i < len(text):
+        close = QUOTES.get(text[i])
+        end = text.find(close, i + 1) if close and close not in missing else -1
+        if end > i:
+            found.append((i + 1, end))
+            i = end
+        elif close:
+            missing.add(close)
+        i += 1
+    return found
+
+
+def foreign_quotations(text: str) -> list[tuple[int, int, str]]:
+    """The quotations of ``text`` that are not Arabic, with why: ranges to leave untagged in a
+    sentence that is."""
+    parts = []
+    for a, b in quotations(text):
+        reason = _words_reason(split_words(text[a:b]))
+        if reason is not None:
+            parts.append((a, b, reason))
+    return parts
+
+
+def untagged_parts(text: str) -> list[tuple[int, int, str]]:
+    """What of ``text`` (a sentence) to leave untagged, with why: all of it when it is not Arabic,
+    else its quotations that are not (none for most sentences). Words in such quotations do not
+    count: the sentence around them decides."""
+    foreign = foreign_quotations(text)
+    outside = [w for w in split_words(text) if not any(a <= w.start and w.end <= b for a, b, _ in foreign)]
+    if foreign and not any(ch.isalpha() for w in outside for ch in w.text):
+        return [(0, len(text), foreign[0][2])]  # nothing but the quotation
+    reason = _words_reason(outside)
+    return [(0, len(text), reason)] if reason is not None else foreign
+
+
 def not_arabic_reason(text: str) -> str | None:
     """Why ``text`` (a sentence) is not Arabic, or None when it is (or has no letters)."""
+    parts = untagged_parts(text)
+    return parts[0][2] if parts and parts[0][:2] == (0, len(text)) else None
+
+
+def _words_reason(words: Sequence[Word]) -> str | None:
     arabic = latin = other = persian = 0
-    for word in split_words(text):
+    for word in words:
         letters = [ch for ch in word.text if ch.isalpha()]
         if not letters:
             continue

@@ -18,7 +18,7 @@ import torch
 from .collate import collate_features
 from arabic_ie.data.errors import first_line
 from arabic_ie.data.features import FeatureBuilder, Window
-from arabic_ie.data.language import not_arabic_reason
+from arabic_ie.data.language import untagged_parts
 from arabic_ie.data.records import Event, Record, Span
 from arabic_ie.data.text import Word, span_pieces, split_sentences, split_words
 
@@ -32,11 +32,13 @@ BACKENDS = ("torch", "onnx")
 
 @dataclass
 class _Unit:
-    """A sentence (or a whole text) to tag: which input it belongs to and its words."""
+    """A sentence (or a whole text) to tag: which input it belongs to, its words, and the
+    character ranges in it that get no span (quotations that are not Arabic)."""
 
     source: int
     words: list[Word]
     windows: list[Window] = field(default_factory=list)
+    untagged: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -191,8 +193,9 @@ class JointTagger:
         not documents: windows of all inputs are sorted by length and batched together.
 
         Sentences that are not Arabic (Persian, Urdu, mostly Latin script; see
-        :mod:`arabic_ie.data.language`) are left untagged and listed in the record's
-        ``metadata["not_tagged"]`` with the reason; ``tag_all_languages=True`` tags them too."""
+        :mod:`arabic_ie.data.language`), and quotations in Arabic sentences that are not, are left
+        untagged and listed in the record's ``metadata["not_tagged"]`` with the reason;
+        ``tag_all_languages=True`` tags them too."""
         single = isinstance(texts, (str, Record))
         items = [texts] if single else list(texts)
         records = [item if isinstance(item, Record) else Record(str(k), item) for k, item in enumerate(items)]
@@ -210,14 +213,15 @@ class JointTagger:
                 raise TypeError(f"input {k} is {type(record.text).__name__}, expected text")
             spans = split_sentences(record.text) if split else [(0, len(record.text))]
             for a, b in spans:
-                reason = None if tag_all_languages else not_arabic_reason(record.text[a:b])
-                if reason is not None:
-                    if skipped is not None:
-                        skipped.setdefault(k, []).append({"start": a, "end": b, "reason": reason})
-                    continue
-                words = [Word(w.start + a, w.end + a, w.text) for w in split_words(record.text[a:b])]
+                sentence = record.text[a:b]
+                untagged = [] if tag_all_languages else [(a + x, a + y, why) for x, y, why in untagged_parts(sentence)]
+                if untagged and skipped is not None:
+                    skipped.setdefault(k, []).extend({"start": x, "end": y, "reason": why} for x, y, why in untagged)
+                if untagged and untagged[0][:2] == (a, b):
+                    continue  # the whole sentence is not Arabic
+                words = [Word(w.start + a, w.end + a, w.text) for w in split_words(sentence)]
                 if words:
-                    units.append(_Unit(k, words))
+                    units.append(_Unit(k, words, untagged=[(x, y) for x, y, _ in untagged]))
         windows = self.builder.windows([[w.text for w in u.words] for u in units]) if units else []
         for unit, unit_windows in zip(units, windows):
             unit.windows = unit_windows
@@ -308,8 +312,10 @@ class JointTagger:
         probs = np.stack([results[k].entity_probs[w - unit.windows[k].word_start] for w, k in enumerate(owners)])
 
         def char_spans(a: int, b: int, label: str, score: float) -> list[Span]:
-            """Character spans of a decoded word span, fit to be spans (see ``span_pieces``)."""
-            return [Span(words[x].start, words[y - 1].end, label, score) for x, y in span_pieces(words, a, b)]
+            """Character spans of a decoded word span, fit to be spans (see ``span_pieces``), none
+            of them touching a range left untagged."""
+            spans = [Span(words[x].start, words[y - 1].end, label, score) for x, y in span_pieces(words, a, b)]
+            return [s for s in spans if not any(s.start < y and x < s.end for x, y in unit.untagged)]
 
         entities = [span for entity in self._entities(probs) for span in char_spans(*entity)]
         record.entities.extend(entities)

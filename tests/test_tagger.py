@@ -165,6 +165,36 @@ def test_sentences_that_are_not_arabic_are_left_untagged_and_said_so(tagger, mon
     assert "not_tagged" not in everything.metadata
 
 
+QUOTING = ("وقال وزير الخارجية الإيراني: «ما در کنار مردم فلسطین هستیم و از حقوق آنها دفاع می‌کنیم» في طهران. "
+           'ونقلت رويترز عن المتحدث قوله "We will not accept any deal that ignores the rights of the people" '
+           "في جنيف يوم الاثنين.")
+
+
+def test_a_quotation_that_is_not_arabic_is_left_untagged_and_its_sentence_is_tagged(tagger, monkeypatch):
+    """Arabic news quotes a Persian tweet or an English statement inside its own sentence: the
+    sentence was once skipped whole (the quotation's words outvoted it); now only the quotation is."""
+    from arabic_ie.data.language import not_arabic_reason
+
+    monkeypatch.setattr(tagger, "_entities", lambda probs: [(k, k + 1, "PER", 0.9) for k in range(probs.shape[0])])
+    record = tagger.predict(QUOTING)
+    persian = (QUOTING.index("«") + 1, QUOTING.index("»"))
+    english = (QUOTING.index('"') + 1, QUOTING.rindex('"'))
+    tagged = {QUOTING[e.start:e.end] for e in record.entities}
+    assert {"الإيراني", "طهران", "رويترز", "جنيف"} <= tagged  # both sentences are tagged
+    for a, b in (persian, english):
+        assert not [e for e in record.entities if e.start < b and a < e.end]
+    assert [(s["start"], s["end"]) for s in record.metadata["not_tagged"]] == [persian, english]
+    assert "Persian or Urdu" in record.metadata["not_tagged"][0]["reason"]
+    assert "Latin" in record.metadata["not_tagged"][1]["reason"]
+    # a sentence that is nothing but a quotation, or Persian around an Arabic one, stays untagged
+    assert "Persian" in not_arabic_reason("«ما در کنار مردم فلسطین هستیم»")
+    assert "Persian" in not_arabic_reason("وزیر گفت که ما در کنار مردم هستیم «نحن مع الشعب»")
+    assert not_arabic_reason("قال «نحن مع الشعب» في بيان") is None
+    everything = tagger.predict(QUOTING, tag_all_languages=True)
+    assert [e for e in everything.entities if persian[0] <= e.start < persian[1]]
+    assert "not_tagged" not in everything.metadata
+
+
 def test_preprocessing_a_long_single_line_grows_linearly():
     """Sentence spans and the owner window of each word, for one long line: 4x the text must
     cost about 4x the time, not 16x (a 1 MB line took ~190 s when they were quadratic)."""
