@@ -46,7 +46,7 @@ class WordClusters:
         return [f"c{k}:{i}" for k, i in enumerate(ids)]
 
     def write(self, path: str | Path) -> None:
-        """Gzip text, words in sorted order (neighbours share prefixes: a fifth smaller than in
+        """Gzip text, words in sorted order (neighbours share prefixes, so it packs smaller than in
         frequency order); byte-identical for the same table (no time or file name in the header)."""
         lines = [f"{HEADER} {' '.join(map(str, self.levels))}"]
         lines += [f"{word}\t{' '.join(map(str, self.table[word]))}" for word in sorted(self.table)]
