@@ -26,13 +26,13 @@ from transformers import AutoTokenizer, get_scheduler
 
 from arabic_ie.data.corpus_card import read_corpus_card
 from arabic_ie.data.features import FeatureBuilder, FeatureConfig
-from arabic_ie.data.word_clusters import WORD_CLUSTERS_FILE, read_word_clusters
 from arabic_ie.data.fileio import atomic_open, why_writing_failed
 from arabic_ie.data.formats import detect_format, read_corpus
 from arabic_ie.data.locks import exclusive_lock
 from arabic_ie.data.overlaps import resolve_overlaps
 from arabic_ie.data.records import Record
 from arabic_ie.data.schema import LabelSchema
+from arabic_ie.data.word_clusters import WORD_CLUSTERS_FILE, read_word_clusters
 from arabic_ie.model.build import build_model
 from arabic_ie.model.collate import collate_features
 from arabic_ie.model.configuration import ArabicIEConfig
