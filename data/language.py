@@ -41,33 +41,28 @@ def quotations(text: str) -> list[tuple[int, int]]:
     return found
 
 
-def foreign_quotations(text: str) -> list[tuple[int, int, str]]:
-    """The quotations of ``text`` that are not Arabic, with why: ranges to leave untagged in a
-    sentence that is."""
-    parts = []
+def judge_sentence(text: str, words: Sequence[Word] | None = None) -> tuple[str | None, list[tuple[int, int, str]]]:
+    """Why ``text`` (a sentence; ``words``: its :func:`split_words`, when the caller has them) is
+    not Arabic, None when it is; and, when it is, its quotations that are not, with why (ranges to
+    leave untagged; none for most sentences). Words in such quotations do not count: the sentence
+    around them decides."""
+    words = split_words(text) if words is None else words
+    foreign, outside = [], list(words)
     for a, b in quotations(text):
-        reason = _words_reason(split_words(text[a:b]))
+        inside = [w for w in outside if a <= w.start and w.end <= b]
+        reason = _words_reason(inside)
         if reason is not None:
-            parts.append((a, b, reason))
-    return parts
-
-
-def untagged_parts(text: str) -> list[tuple[int, int, str]]:
-    """What of ``text`` (a sentence) to leave untagged, with why: all of it when it is not Arabic,
-    else its quotations that are not (none for most sentences). Words in such quotations do not
-    count: the sentence around them decides."""
-    foreign = foreign_quotations(text)
-    outside = [w for w in split_words(text) if not any(a <= w.start and w.end <= b for a, b, _ in foreign)]
+            foreign.append((a, b, reason))
+            outside = [w for w in outside if not (a <= w.start and w.end <= b)]
     if foreign and not any(ch.isalpha() for w in outside for ch in w.text):
-        return [(0, len(text), foreign[0][2])]  # nothing but the quotation
+        return foreign[0][2], []  # nothing but the quotation
     reason = _words_reason(outside)
-    return [(0, len(text), reason)] if reason is not None else foreign
+    return (reason, []) if reason is not None else (None, foreign)
 
 
 def not_arabic_reason(text: str) -> str | None:
     """Why ``text`` (a sentence) is not Arabic, or None when it is (or has no letters)."""
-    parts = untagged_parts(text)
-    return parts[0][2] if parts and parts[0][:2] == (0, len(text)) else None
+    return judge_sentence(text)[0]
 
 
 def _words_reason(words: Sequence[Word]) -> str | None:

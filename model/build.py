@@ -51,7 +51,7 @@ def word_clusters_for(source: str) -> WordClusters | None:
     """The word clusters a model on ``source`` reads: the encoder folder's own (``arabic-ie pretrain``
     writes them); for any other encoder (``tiny``, a hub id) the shipped encoder's, since clusters
     are of words, not of one vocabulary; none, with a warning, when those are missing too (the job still runs)."""
-    own = read_word_clusters(source) if source != TINY and Path(source).is_dir() else None
+    own = read_word_clusters(source) if source != TINY else None  # None for a hub id or a folder without one
     if own is not None:
         return own
     clusters = read_word_clusters(SHIPPED_ENCODER_DIR)

@@ -18,7 +18,7 @@ import torch
 from .collate import collate_features
 from arabic_ie.data.errors import first_line
 from arabic_ie.data.features import FeatureBuilder, Window
-from arabic_ie.data.language import untagged_parts
+from arabic_ie.data.language import judge_sentence
 from arabic_ie.data.records import Event, Record, Span
 from arabic_ie.data.text import Word, span_pieces, split_sentences, split_words
 
@@ -214,13 +214,13 @@ class JointTagger:
             spans = split_sentences(record.text) if split else [(0, len(record.text))]
             for a, b in spans:
                 sentence = record.text[a:b]
-                untagged = [] if tag_all_languages else [(a + x, a + y, why) for x, y, why in untagged_parts(sentence)]
+                local = split_words(sentence)
+                reason, quotes = (None, []) if tag_all_languages else judge_sentence(sentence, local)
+                untagged = [(a, b, reason)] if reason is not None else [(a + x, a + y, why) for x, y, why in quotes]
                 if untagged and skipped is not None:
                     skipped.setdefault(k, []).extend({"start": x, "end": y, "reason": why} for x, y, why in untagged)
-                if untagged and untagged[0][:2] == (a, b):
-                    continue  # the whole sentence is not Arabic
-                words = [Word(w.start + a, w.end + a, w.text) for w in split_words(sentence)]
-                if words:
+                if reason is None and local:
+                    words = [Word(w.start + a, w.end + a, w.text) for w in local]
                     units.append(_Unit(k, words, untagged=[(x, y) for x, y, _ in untagged]))
         windows = self.builder.windows([[w.text for w in u.words] for u in units]) if units else []
         for unit, unit_windows in zip(units, windows):
