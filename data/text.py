@@ -158,6 +158,41 @@ def span_pieces(words: Sequence[Word], start: int, end: int) -> list[tuple[int, 
     return pieces
 
 
+_NUMBER_SEPARATORS = ("/", ":", "-")
+
+
+def joins_number(words: Sequence[Word], k: int) -> bool:
+    """Whether word ``k`` is a ``/`` ``:`` or ``-`` that touches a digit on each side: a piece of
+    a date or time written without spaces (``2023/5/12م``, ``10:30``, ``2023-05-12``)."""
+    return (0 < k < len(words) - 1 and words[k].text in _NUMBER_SEPARATORS
+            and words[k - 1].end == words[k].start and words[k].end == words[k + 1].start
+            and words[k - 1].text[-1].isdigit() and words[k + 1].text[0].isdigit())
+
+
+def widen_to_numbers(words: Sequence[Word], spans: Sequence[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """Word spans ``(start, end, label, score)`` widened so that none cuts a date or time written
+    without spaces: the model reads it in pieces (``2023 / 5 / 12م``, as the labelled text would
+    split it) and may tag some of them, but half a date names nothing. Spans that come to overlap
+    are joined when they share a label (``الساعة 10`` and ``30 صباحا``: the higher score is kept),
+    else the better-scored one stays."""
+    widened = []
+    for start, end, label, score in spans:
+        while start >= 2 and joins_number(words, start - 1):
+            start -= 2
+        while joins_number(words, end):
+            end += 2
+        widened.append((start, end, label, score))
+    kept: list[tuple[int, int, str, float]] = []
+    for span in sorted(widened, key=lambda s: -s[3]):
+        clash = next((k for k, other in enumerate(kept) if span[0] < other[1] and other[0] < span[1]), None)
+        if clash is None:
+            kept.append(span)
+        elif kept[clash][2] == span[2]:
+            other = kept[clash]
+            kept[clash] = (min(other[0], span[0]), max(other[1], span[1]), other[2], other[3])
+    return sorted(kept)
+
+
 @dataclass(frozen=True)
 class NormalizedText:
     """Normalised text plus, for each of its characters, the index of the original character it

@@ -297,3 +297,16 @@ def test_cuda_on_a_machine_without_one_is_a_one_line_error(tiny_model_dir, tmp_p
         [line] = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
         assert "no CUDA GPU" in line and "--device cpu" in line
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_date_or_time_written_without_spaces_is_one_span(tagger, monkeypatch):
+    """News writes dates and times without spaces (2023/5/12م, 10:30), and the model reads them in
+    the pieces its training text shows; whatever pieces it tags, the span holds the whole date."""
+    text = "وأعلنت الوزارة في 2023/5/12م أن الوفد وصل الساعة 10:30 صباحا إلى القاهرة."
+    words = [w.text for w in split_words(text)]
+    pieces = [(words.index("12م"), words.index("12م") + 1), (words.index("الساعة"), words.index("10") + 1),
+              (words.index("30"), words.index("صباحا") + 1)]
+    monkeypatch.setattr(tagger, "_entities", lambda probs: [(a, b, "TIME", 0.9) for a, b in pieces])
+    record = tagger.predict(text, split_sentences=False)
+    assert [text[e.start:e.end] for e in record.entities] == ["2023/5/12م", "الساعة 10:30 صباحا"]
+    assert_spans_are_words(record)

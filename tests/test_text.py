@@ -152,3 +152,31 @@ def test_urls_emails_and_dotted_numbers_are_not_cut_into_sentences():
     assert sentences == [text[:text.index(" وقال")], "وقال المتحدث إن الهجوم وقع ليلاً."]
     plain = "انتهى الاجتماع. ثم غادر الوفد."
     assert [plain[a:b] for a, b in split_sentences(plain)] == ["انتهى الاجتماع.", "ثم غادر الوفد."]
+
+
+def test_spans_never_cut_a_date_or_time_written_without_spaces():
+    """The labelled text splits ``2023/5/12م`` into five words, so a model may tag only some of
+    them; the span is widened to the whole date, and two halves of one time become one span."""
+    from arabic_ie.data.text import widen_to_numbers
+
+    def widened(text: str, spans: list[tuple[int, int, str, float]]) -> list[tuple[str, str, float]]:
+        words = split_words(text)
+        return [(text[words[a].start:words[b - 1].end], label, score)
+                for a, b, label, score in widen_to_numbers(words, spans)]
+
+    date = "أعلنت الوزارة في 2023/5/12م أن الوفد وصل"
+    assert [w.text for w in split_words(date)][3:8] == ["2023", "/", "5", "/", "12م"]
+    assert widened(date, [(5, 8, "TIME", 0.8)]) == [("2023/5/12م", "TIME", 0.8)]
+    assert widened(date, [(3, 4, "TIME", 0.7)]) == [("2023/5/12م", "TIME", 0.7)]
+    clock = "في الساعة 10:30 صباحا بتوقيت مكة"
+    assert widened(clock, [(1, 3, "TIME", 0.9), (4, 6, "TIME", 0.6)]) == [("الساعة 10:30 صباحا", "TIME", 0.9)]
+    assert widened(clock, [(1, 3, "TIME", 0.6), (4, 5, "GPE", 0.9)]) == [("10:30", "GPE", 0.9)]
+    # numbers apart from each other, a range with spaces and words around a hyphen are left as they are
+    apart = "بين 5 - 7 آلاف في الفترة 2010-2015 وفي COVID-19"
+    words = split_words(apart)
+    assert widened(apart, [(1, 2, "CARDINAL", 0.9), (3, 4, "CARDINAL", 0.9)]) == [("5", "CARDINAL", 0.9),
+                                                                               ("7", "CARDINAL", 0.9)]
+    k = [w.text for w in words].index("2010")
+    assert widened(apart, [(k + 2, k + 3, "TIME", 0.5)]) == [("2010-2015", "TIME", 0.5)]
+    covid = [w.text for w in words].index("19")
+    assert widened(apart, [(covid, covid + 1, "MISC", 0.5)]) == [("19", "MISC", 0.5)]
