@@ -36,6 +36,11 @@ def _continues_word(text: str, j: int) -> bool:
     return ch in _NUMBER_JOINERS and j + 1 < len(text) and text[j - 1].isdigit() and text[j + 1].isdigit()
 
 
+def _separates_hashtag_words(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is a ``_`` with a letter or digit on each side (``#بيروت_تنتفض``)."""
+    return text[i] == "_" and 0 < i < len(text) - 1 and is_word_char(text[i - 1]) and is_word_char(text[i + 1])
+
+
 def is_arabic_script(ch: str) -> bool:
     """Whether a character is in one of the Unicode blocks of the Arabic script."""
     return ("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\u08a0" <= ch <= "\u08ff"
@@ -103,9 +108,10 @@ def split_words(text: str) -> list[Word]:
 
     A word is a run of letters, marks and digits, so attached clitics stay inside (``ومصر``);
     ``3.5`` and ``1,200`` stay one word; a URL, an e-mail address and an ``@mention`` are one
-    word each; every other visible character (punctuation, symbols, emoji, ``#``, the ``_`` of a
-    hashtag) is a word of its own. Bidi marks and other invisible characters separate words
-    and belong to none.
+    word each; every other visible character (punctuation, symbols, emoji, ``#``) is a word of
+    its own. Bidi marks and other invisible characters separate words and belong to none, and so
+    does the ``_`` between two words of a hashtag: the guidelines read it as a space, and the model
+    reads ``#فيصل_بن_فرحان`` as the words of a name it has seen written with spaces.
     """
     words: list[Word] = []
     web = {m.start(): m.end() for m in WEB_TOKEN.finditer(text)}
@@ -115,7 +121,7 @@ def split_words(text: str) -> list[Word]:
         # a zero-width joiner that starts a token stands at a word's edge (inside a Persian word or
         # an emoji sequence it is taken with the characters before it): like a bidi mark, it
         # belongs to no word, so no word and no span starts or ends with it
-        if _is_space(ch) or ch in _ZERO_WIDTH_JOINERS:
+        if _is_space(ch) or ch in _ZERO_WIDTH_JOINERS or _separates_hashtag_words(text, i):
             i += 1
             continue
         if i in web:  # a URL, e-mail address or @mention is one word
@@ -173,24 +179,26 @@ def widen_to_numbers(words: Sequence[Word], spans: Sequence[tuple[int, int, str,
     """Word spans ``(start, end, label, score)`` widened so that none cuts a date or time written
     without spaces: the model reads it in pieces (``2023 / 5 / 12م``, as the labelled text would
     split it) and may tag some of them, but half a date names nothing. Spans that come to overlap
-    are joined when they share a label (``الساعة 10`` and ``30 صباحا``: the higher score is kept),
-    else the better-scored one stays."""
+    by widening are joined when they share a label (``الساعة 10`` and ``30 صباحا``: the higher
+    score is kept), else the better-scored one stays."""
     widened = []
     for start, end, label, score in spans:
-        while start >= 2 and joins_number(words, start - 1):
-            start -= 2
-        while joins_number(words, end):
-            end += 2
-        widened.append((start, end, label, score))
-    kept: list[tuple[int, int, str, float]] = []
-    for span in sorted(widened, key=lambda s: -s[3]):
-        clash = next((k for k, other in enumerate(kept) if span[0] < other[1] and other[0] < span[1]), None)
+        a, b = start, end
+        while a >= 2 and joins_number(words, a - 1):
+            a -= 2
+        while joins_number(words, b):
+            b += 2
+        widened.append(((a, b, label, score), (a, b) != (start, end)))
+    kept: list[tuple[tuple[int, int, str, float], bool]] = []
+    for span, grew in sorted(widened, key=lambda item: -item[0][3]):
+        clash = next((k for k, (other, other_grew) in enumerate(kept)
+                      if (grew or other_grew) and span[0] < other[1] and other[0] < span[1]), None)
         if clash is None:
-            kept.append(span)
-        elif kept[clash][2] == span[2]:
-            other = kept[clash]
-            kept[clash] = (min(other[0], span[0]), max(other[1], span[1]), other[2], other[3])
-    return sorted(kept)
+            kept.append((span, grew))
+        elif kept[clash][0][2] == span[2]:
+            other = kept[clash][0]
+            kept[clash] = ((min(other[0], span[0]), max(other[1], span[1]), other[2], other[3]), True)
+    return sorted(span for span, _ in kept)
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,10 @@ def test_normalisation_composes_nfd_first_and_maps_back():
 def test_urls_emails_and_mentions_are_single_words_and_hashtags_split_at_underscores():
     text = "شاهد pic.twitter.com/AbC123 و(https://t.co/xY7?a=1). راسلونا: info@sana.sy @SANA_English #فيصل_بن_فرحان"
     assert words(text) == ["شاهد", "pic.twitter.com/AbC123", "و", "(", "https://t.co/xY7?a=1", ")", ".", "راسلونا",
-                           ":", "info@sana.sy", "@SANA_English", "#", "فيصل", "_", "بن", "_", "فرحان"]
+                           ":", "info@sana.sy", "@SANA_English", "#", "فيصل", "بن", "فرحان"]
+    # the underscore between a hashtag's words belongs to no word, as a space would not; one that
+    # touches no word on one side is punctuation, a word of its own
+    assert words("#لبنان_ينتفض و_ و__") == ["#", "لبنان", "ينتفض", "و", "_", "و", "_", "_"]
 
 
 def test_models_saved_before_the_arabert_mappings_keep_their_normalisation():
