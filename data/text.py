@@ -36,9 +36,12 @@ def _continues_word(text: str, j: int) -> bool:
     return ch in _NUMBER_JOINERS and j + 1 < len(text) and text[j - 1].isdigit() and text[j + 1].isdigit()
 
 
-def _separates_hashtag_words(text: str, i: int) -> bool:
-    """Whether ``text[i]`` is a ``_`` with a letter or digit on each side (``#بيروت_تنتفض``)."""
-    return text[i] == "_" and 0 < i < len(text) - 1 and is_word_char(text[i - 1]) and is_word_char(text[i + 1])
+def _hashtag_mark(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is the ``#`` that opens a hashtag (a word character after it, none
+    before it) or a ``_`` between two of its words (``#بيروت_تنتفض``)."""
+    before = i > 0 and is_word_char(text[i - 1])
+    after = i + 1 < len(text) and is_word_char(text[i + 1])
+    return after and ((text[i] == "#" and not before) or (text[i] == "_" and before))
 
 
 def is_arabic_script(ch: str) -> bool:
@@ -108,10 +111,11 @@ def split_words(text: str) -> list[Word]:
 
     A word is a run of letters, marks and digits, so attached clitics stay inside (``ومصر``);
     ``3.5`` and ``1,200`` stay one word; a URL, an e-mail address and an ``@mention`` are one
-    word each; every other visible character (punctuation, symbols, emoji, ``#``) is a word of
-    its own. Bidi marks and other invisible characters separate words and belong to none, and so
-    does the ``_`` between two words of a hashtag: the guidelines read it as a space, and the model
-    reads ``#فيصل_بن_فرحان`` as the words of a name it has seen written with spaces.
+    word each; every other visible character (punctuation, symbols, emoji) is a word of its own.
+    Bidi marks and other invisible characters separate words and belong to none, and so do the
+    ``#`` that opens a hashtag and the ``_`` between its words (the guidelines read them as
+    punctuation and a space): the model reads ``#فيصل_بن_فرحان`` and ``بمدينة #الموصل`` as the words
+    it has seen in news text, which has no hashtags.
     """
     words: list[Word] = []
     web = {m.start(): m.end() for m in WEB_TOKEN.finditer(text)}
@@ -121,7 +125,7 @@ def split_words(text: str) -> list[Word]:
         # a zero-width joiner that starts a token stands at a word's edge (inside a Persian word or
         # an emoji sequence it is taken with the characters before it): like a bidi mark, it
         # belongs to no word, so no word and no span starts or ends with it
-        if _is_space(ch) or ch in _ZERO_WIDTH_JOINERS or _separates_hashtag_words(text, i):
+        if _is_space(ch) or ch in _ZERO_WIDTH_JOINERS or _hashtag_mark(text, i):
             i += 1
             continue
         if i in web:  # a URL, e-mail address or @mention is one word
