@@ -37,11 +37,11 @@ def _continues_word(text: str, j: int) -> bool:
 
 
 def _hashtag_mark(text: str, i: int) -> bool:
-    """Whether ``text[i]`` is the ``#`` that opens a hashtag (a word character after it, none
-    before it) or a ``_`` between two of its words (``#بيروت_تنتفض``)."""
+    """Whether ``text[i]`` is the ``#`` that opens a hashtag (a letter after it, no word character
+    before it: not ``&#0;`` or ``#1``) or a ``_`` between two of its words (``#بيروت_تنتفض``)."""
     before = i > 0 and is_word_char(text[i - 1])
     after = i + 1 < len(text) and is_word_char(text[i + 1])
-    return after and ((text[i] == "#" and not before) or (text[i] == "_" and before))
+    return (text[i] == "#" and not before and after and text[i + 1].isalpha()) or (text[i] == "_" and before and after)
 
 
 def is_arabic_script(ch: str) -> bool:

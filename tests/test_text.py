@@ -102,7 +102,8 @@ def test_urls_emails_and_mentions_are_single_words_and_hashtag_marks_belong_to_n
                            ":", "info@sana.sy", "@SANA_English", "فيصل", "بن", "فرحان"]
     # the # that opens a hashtag and the _ between its words belong to no word, as a space; where
     # they open or join no word they are punctuation, a word each
-    assert words("#لبنان_ينتفض و_ و__ C# # 5#") == ["لبنان", "ينتفض", "و", "_", "و", "_", "_", "C", "#", "#", "5", "#"]
+    assert words("#لبنان_ينتفض و_ و__ C# # 5# #1 &#0;") == ["لبنان", "ينتفض", "و", "_", "و", "_", "_", "C", "#", "#",
+                                                           "5", "#", "#", "1", "&", "#", "0", ";"]
 
 
 def test_models_saved_before_the_arabert_mappings_keep_their_normalisation():
