@@ -27,6 +27,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from . import conll as _conll
 from .batch_items import _COPY_BLOCK, STDIO, Item
+from .jsonl import json_line
 from .doccano import record_to_doccano
 from .records import Record
 from .text import split_words
@@ -137,7 +138,7 @@ class LineSink:
 
     def write(self, results: Sequence[tuple[Item, Record | None]]) -> None:
         """Append one line per result, fsynced, so a kill leaves whole lines only."""
-        lines = [json.dumps(self._line(item, record), ensure_ascii=False) for item, record in results]
+        lines = [json_line(self._line(item, record)) for item, record in results]
         append_synced(self.handle, "".join(line + "\n" for line in lines).encode("utf-8"))
 
     def _line(self, item: Item, record: Record | None) -> dict[str, Any]:
@@ -305,7 +306,7 @@ class ConllSink:
         for item, record in results:
             block = self._block(item, record)
             if block is None:
-                errors.append(json.dumps(item.error_dict(with_index=True), ensure_ascii=False) + "\n")
+                errors.append(json_line(item.error_dict(with_index=True)) + "\n")
             else:
                 blocks.append(block)
         self.errors += len(errors)

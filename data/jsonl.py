@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import CorpusError, Problem
 from .fileio import atomic_open, iter_lines
@@ -123,13 +123,25 @@ def read_jsonl(path: str | Path, problems: list[Problem] | None = None) -> Itera
     return read_json_lines(path, parse_record_line, problems)
 
 
+def json_line(obj: Any) -> str:
+    """``obj`` as one line of JSON, Arabic written as itself; a text that holds half of an emoji
+    cut off by a truncating API (a lone surrogate, which UTF-8 cannot write) is written with
+    ``\\u`` escapes instead, which read back to the same text and offsets."""
+    line = json.dumps(obj, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj)
+    return line
+
+
 def write_json_lines(objects: Iterable[dict], path: str | Path) -> int:
     """Write one JSON object per line, atomically; returns how many were written. The writer
     of every JSON-lines format."""
     count = 0
     with atomic_open(path) as out:
         for obj in objects:
-            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            out.write(json_line(obj) + "\n")
             count += 1
     return count
 

@@ -24,7 +24,6 @@ Reading an export takes, per task, its last annotation that was not cancelled (`
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from html import escape
@@ -33,7 +32,7 @@ from typing import Any, Iterable, Iterator
 
 from .errors import CorpusError, Problem
 from .fileio import atomic_open, check_input_file, iter_lines
-from .jsonl import iter_json_array, load_json_object
+from .jsonl import iter_json_array, json_line, load_json_object
 from .records import Event, Record, Span
 from .schema import LabelSchema
 
@@ -192,7 +191,7 @@ def task_line(task: dict[str, Any], first: bool) -> str:
     """One task as a line of a JSON array written one task a line: ``[`` on a line of its own,
     then the tasks, each after the first led by a comma, then ``]``. Label Studio imports
     ``.json`` files only, so streamed output keeps a whole array that still grows by lines."""
-    return ("" if first else ",") + json.dumps(task, ensure_ascii=False) + "\n"
+    return ("" if first else ",") + json_line(task) + "\n"
 
 
 def write_tasks(tasks: Iterable[dict[str, Any]], path: str | Path) -> int:

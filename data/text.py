@@ -74,7 +74,9 @@ def _is_regional_indicator(ch: str) -> bool:
 
 
 def _is_space(ch: str) -> bool:
-    return ch.isspace() or ch in _INVISIBLE
+    """Whitespace, an invisible character, or half of an emoji that a truncating API cut off (a
+    lone surrogate, which no tokenizer takes): a word boundary that belongs to no word."""
+    return ch.isspace() or ch in _INVISIBLE or "\ud800" <= ch <= "\udfff"
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,30 @@ def test_offsets_on_messy_arabic_text(tiny_model_dir, tmp_path):
     assert sum(check_spans(text, x) for text, x in zip(MESSY, lines)) > 0
 
 
+@pytest.mark.parametrize("out_format", ["jsonl", "doccano", "labelstudio"])
+def test_a_tweet_cut_in_the_middle_of_an_emoji_is_tagged_and_written(tiny_model_dir, tmp_path, out_format):
+    """APIs that cut tweets at a length in UTF-16 leave half an emoji (a lone surrogate, written
+    in JSON as ``\\ud83d``), which neither the tokenizer nor UTF-8 takes: the record is tagged
+    around it and written, and reads back to the same text and offsets."""
+    cut = "عاجل: انفجار في بيروت والضحايا بالعشرات \ud83d"
+    records = [{"id": "cut", "text": cut}, {"id": "whole", "text": SENTENCES[0]}]
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps(r) for r in records])
+    out = tmp_path / f"out.{out_format}"
+    assert run_predict("--model", str(tiny_model_dir), "--input", str(source), "--output", str(out),
+                       "--output-format", out_format) == 0
+    assert "\ud83d" not in {w.text for w in split_words(cut)}
+    if out_format == "labelstudio":  # tasks with predictions, for review: one JSON array
+        tasks = json.loads(out.read_text(encoding="utf-8"))
+        assert [t["data"]["text"] for t in tasks] == [cut, SENTENCES[0]]
+        return
+    problems: list[Problem] = []
+    back = list(read_corpus(out, format=out_format, problems=problems))
+    assert problems == [] and [r.text for r in back] == [cut, SENTENCES[0]]
+    for record in back:
+        for span in record.entities:
+            assert record.text[span.start:span.end].strip() and "\ud83d" not in record.text[span.start:span.end]
+
+
 def test_long_document_is_tagged_to_its_end(tiny_model_dir, tmp_path):
     words = " ".join(SENTENCES).replace(".", "").split()
     text = " ".join(words[k % len(words)] for k in range(3200))  # one 3,200-word sentence

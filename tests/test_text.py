@@ -184,3 +184,9 @@ def test_spans_never_cut_a_date_or_time_written_without_spaces():
     assert widened(apart, [(k + 2, k + 3, "TIME", 0.5)]) == [("2010-2015", "TIME", 0.5)]
     covid = [w.text for w in words].index("19")
     assert widened(apart, [(covid, covid + 1, "MISC", 0.5)]) == [("19", "MISC", 0.5)]
+
+
+def test_half_an_emoji_cut_off_by_a_truncating_api_belongs_to_no_word():
+    text = "وصل الوفد إلى بيروت \ud83d"
+    assert words(text) == ["وصل", "الوفد", "إلى", "بيروت"]
+    assert words("زيارة\ud83dبيروت") == ["زيارة", "بيروت"]
