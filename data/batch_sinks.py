@@ -27,8 +27,8 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from . import conll as _conll
 from .batch_items import _COPY_BLOCK, STDIO, Item
-from .jsonl import json_line
 from .doccano import record_to_doccano
+from .jsonl import json_line
 from .records import Record
 from .text import split_words
 

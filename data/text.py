@@ -173,7 +173,7 @@ def span_pieces(words: Sequence[Word], start: int, end: int) -> list[tuple[int, 
 _NUMBER_SEPARATORS = ("/", ":", "-")
 
 
-def joins_number(words: Sequence[Word], k: int) -> bool:
+def _joins_number(words: Sequence[Word], k: int) -> bool:
     """Whether word ``k`` is a ``/`` ``:`` or ``-`` that touches a digit on each side: a piece of
     a date or time written without spaces (``2023/5/12م``, ``10:30``, ``2023-05-12``)."""
     return (0 < k < len(words) - 1 and words[k].text in _NUMBER_SEPARATORS
@@ -190,9 +190,9 @@ def widen_to_numbers(words: Sequence[Word], spans: Sequence[tuple[int, int, str,
     widened = []
     for start, end, label, score in spans:
         a, b = start, end
-        while a >= 2 and joins_number(words, a - 1):
+        while a >= 2 and _joins_number(words, a - 1):
             a -= 2
-        while joins_number(words, b):
+        while _joins_number(words, b):
             b += 2
         widened.append(((a, b, label, score), (a, b) != (start, end)))
     kept: list[tuple[tuple[int, int, str, float], bool]] = []
