@@ -39,9 +39,11 @@ def _continues_word(text: str, j: int) -> bool:
 def _hashtag_mark(text: str, i: int) -> bool:
     """Whether ``text[i]`` is the ``#`` that opens a hashtag (a letter after it, no word character
     before it: not ``&#0;`` or ``#1``) or a ``_`` between two of its words (``#بيروت_تنتفض``)."""
+    ch = text[i]
+    if ch not in "#_" or i + 1 == len(text) or not is_word_char(text[i + 1]):  # most characters stop here
+        return False
     before = i > 0 and is_word_char(text[i - 1])
-    after = i + 1 < len(text) and is_word_char(text[i + 1])
-    return (text[i] == "#" and not before and after and text[i + 1].isalpha()) or (text[i] == "_" and before and after)
+    return before if ch == "_" else not before and text[i + 1].isalpha()
 
 
 def is_arabic_script(ch: str) -> bool:
