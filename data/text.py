@@ -152,19 +152,31 @@ def split_words(text: str) -> list[Word]:
     return words
 
 
+_PROCLITICS = frozenset("وفبلك")
+
+
+def _edge_filler(word: str) -> bool:
+    """Whether a word never begins or ends a span: it holds no letter or digit (punctuation,
+    symbols, emoji), or it is a proclitic that a tatweel joins to the next word across quotation
+    marks (``لـ«رويترز»``, ``بـ"داعش"``, as agency copy writes it). A bare letter may end a name
+    (``أ ف ب``, the agency's initials), so only the tatweel marks a proclitic."""
+    return not has_word_char(word) or (word.endswith(TATWEEL) and word.rstrip(TATWEEL) in _PROCLITICS)
+
+
 def span_pieces(words: Sequence[Word], start: int, end: int) -> list[tuple[int, int]]:
     """The word range ``[start, end)`` made fit to be a span: cut at URLs, e-mail addresses and
     @mentions (never inside a name), with words that hold no letter or digit (punctuation,
-    symbols, emoji) trimmed from each piece's edges; pieces left empty vanish, and so do pieces
-    made only of Latin-script words (an English gloss in brackets, a quoted term: the guidelines'
-    decision), while a name that mixes scripts (``CNN بالعربية``) stays whole."""
+    symbols, emoji) and proclitics written apart trimmed from each piece's edges; pieces left
+    empty vanish, and so do pieces made only of Latin-script words (an English gloss in brackets,
+    a quoted term: the guidelines' decision), while a name that mixes scripts (``CNN بالعربية``)
+    stays whole."""
     pieces, a = [], start
     for k in range(start, end + 1):
         if k == end or is_web_token(words[k].text):
             lo, hi = a, k
-            while lo < hi and not has_word_char(words[lo].text):
+            while lo < hi and _edge_filler(words[lo].text):
                 lo += 1
-            while hi > lo and not has_word_char(words[hi - 1].text):
+            while hi > lo and _edge_filler(words[hi - 1].text):
                 hi -= 1
             if lo < hi and not is_latin_run([w.text for w in words[lo:hi]]):
                 pieces.append((lo, hi))

@@ -310,3 +310,15 @@ def test_a_date_or_time_written_without_spaces_is_one_span(tagger, monkeypatch):
     record = tagger.predict(text, split_sentences=False)
     assert [text[e.start:e.end] for e in record.entities] == ["2023/5/12م", "الساعة 10:30 صباحا"]
     assert_spans_are_words(record)
+
+
+def test_a_proclitic_written_apart_before_quotes_stays_out_of_the_span_before_it(tagger, monkeypatch):
+    """``قال مسؤول في وزارة الداخلية العراقية لـ«رويترز»``: the shipped demo model tagged
+    ``وزارة الداخلية العراقية لـ`` ORG, the preposition that belongs to the quoted name included."""
+    text = "قال مسؤول في وزارة الداخلية العراقية لـ«رويترز» إن انفجاراً وقع في بغداد."
+    words = [w.text for w in split_words(text)]
+    spans = [(words.index("وزارة"), words.index("لـ") + 1), (words.index("لـ"), words.index("رويترز") + 1)]
+    monkeypatch.setattr(tagger, "_entities", lambda probs: [(a, b, "ORG", 0.9) for a, b in spans])
+    record = tagger.predict(text, split_sentences=False)
+    assert [text[e.start:e.end] for e in record.entities] == ["وزارة الداخلية العراقية", "رويترز"]
+    assert_spans_are_words(record)

@@ -147,6 +147,24 @@ def test_spans_made_only_of_latin_words_vanish_and_mixed_names_stay_whole():
     assert pieces("29 نوفمبر 2024") == ["29 نوفمبر 2024"] and pieces("2024") == ["2024"]
 
 
+def test_a_proclitic_written_apart_never_begins_or_ends_a_span():
+    """Agency copy writes a preposition apart before quotation marks, joined by a tatweel
+    (``لـ«رويترز»``); the model carried it into the organisation before it. It belongs to the next
+    word, so it is trimmed from a span's edges; initials (``أ ف ب``: AFP) and a clitic attached stay."""
+    from arabic_ie.data.text import span_pieces
+
+    def pieces(text: str) -> list[str]:
+        words = split_words(text)
+        return [text[words[a].start:words[b - 1].end] for a, b in span_pieces(words, 0, len(words))]
+
+    assert pieces("وزارة الداخلية العراقية لـ«") == ["وزارة الداخلية العراقية"]
+    assert pieces("لـ« الشرق الأوسط »") == ["الشرق الأوسط"]
+    assert pieces('بـ"داعش"') == ["داعش"] and pieces("كـ الأعلام") == ["الأعلام"] and pieces("لـ") == []
+    assert pieces("أ ف ب") == ["أ ف ب"] and pieces("د ب أ") == ["د ب أ"] and pieces("و ا م") == ["و ا م"]
+    assert pieces("جون ف كينيدي") == ["جون ف كينيدي"] and pieces("لـCNN بالعربية") == ["لـCNN بالعربية"]
+    assert pieces("عام 1332 م") == ["عام 1332 م"]
+
+
 def test_urls_emails_and_dotted_numbers_are_not_cut_into_sentences():
     """Issue 23: the splitter cut 'www.' / 'example.' / 'com.', separating a trigger from its
     arguments; a URL, an e-mail, a bare domain and a dotted number are one unit."""
