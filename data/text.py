@@ -152,15 +152,12 @@ def split_words(text: str) -> list[Word]:
     return words
 
 
-_PROCLITICS = frozenset("وفبلك")
-
-
 def _edge_filler(word: str) -> bool:
     """Whether a word never begins or ends a span: it holds no letter or digit (punctuation,
     symbols, emoji), or it is a proclitic that a tatweel joins to the next word across quotation
     marks (``لـ«رويترز»``, ``بـ"داعش"``, as agency copy writes it). A bare letter may end a name
     (``أ ف ب``, the agency's initials), so only the tatweel marks a proclitic."""
-    return not has_word_char(word) or (word.endswith(TATWEEL) and word.rstrip(TATWEEL) in _PROCLITICS)
+    return not has_word_char(word) or (word.endswith(TATWEEL) and word.rstrip(TATWEEL) in _SPACED_PROCLITICS)
 
 
 def span_pieces(words: Sequence[Word], start: int, end: int) -> list[tuple[int, int]]:
@@ -328,6 +325,9 @@ def normalize_word(word: str, config: NormalizationConfig = NormalizationConfig(
 
 #: leading conjunction/preposition/article clitics, longest first
 CLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
+#: the one-letter clitics, and ``ك``, that a tatweel may join to the next word across a quote
+#: mark (``لـ«رويترز»``); ``strip_clitic`` leaves ``ك``, which begins many words, attached
+_SPACED_PROCLITICS = frozenset(c for c in CLITICS if len(c) == 1) | {"ك"}
 
 
 def strip_clitic(word: str) -> str:
