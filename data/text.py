@@ -106,8 +106,9 @@ def is_web_token(word: str) -> bool:
 
 def has_word_char(word: str) -> bool:
     """Whether a word holds a letter or a digit (a span made only of punctuation, symbols,
-    emoji or invisible characters names nothing)."""
-    return any(is_word_char(ch) for ch in word)
+    emoji or invisible characters names nothing). Marks alone do not count: the variation
+    selector that draws ``❤️`` as an emoji is a combining mark, and that heart was tagged a Place."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in word)
 
 
 def split_words(text: str) -> list[Word]:

@@ -109,7 +109,7 @@ def test_text_in_nfd_is_tagged_as_the_same_text_in_nfc(tagger):
 
 
 WEB = ("🔥🔥 عاجل: انفجار في #بيروت 😢👍🏽 والضحايا بالعشرات #لبنان_ينتفض @AJArabic https://pic.twitter.com/Ab12Cd "
-       "راسلونا على news@sana.sy \u200c وصل #فيصل_بن_فرحان إلى الرياض :// 😂 « » .")
+       "راسلونا على news@sana.sy \u200c وصل #فيصل_بن_فرحان إلى الرياض :// 😂 « » بيروت❤️ \u2600\ufe0f .")
 
 
 def test_no_span_is_only_punctuation_and_web_tokens_are_never_inside_one(tagger, monkeypatch):
@@ -134,9 +134,9 @@ def test_no_span_is_only_punctuation_and_web_tokens_are_never_inside_one(tagger,
         assert has_word_char(inside[0].text) and has_word_char(inside[-1].text), record.text[span.start:span.end]
         assert not any(is_web_token(w.text) for w in inside), record.text[span.start:span.end]
     per = [WEB[e.start:e.end] for e in record.entities if e.label == "PER"]  # the whole text, cut and trimmed
-    assert per[-1] == "وصل #فيصل_بن_فرحان إلى الرياض"
+    assert per[-1] == "وصل #فيصل_بن_فرحان إلى الرياض :// 😂 « » بيروت"
     gpe = {WEB[e.start:e.end] for e in record.entities if e.label == "GPE"}  # every word that can be a span
-    assert {"فرحان", "بن", "بيروت"} <= gpe and not gpe & {"_", "#", "😂", "://", "\u200c", "@AJArabic"}
+    assert {"فرحان", "بن", "بيروت"} <= gpe and not gpe & {"_", "#", "😂", "://", "\u200c", "@AJArabic", "❤️", "\u2600\ufe0f"}
     for word in ("@AJArabic", "https://pic.twitter.com/Ab12Cd", "news@sana.sy"):
         assert word in [w.text for w in split_words(WEB)]  # one word each
 

@@ -165,6 +165,19 @@ def test_a_proclitic_written_apart_never_begins_or_ends_a_span():
     assert pieces("عام 1332 م") == ["عام 1332 م"]
 
 
+def test_an_emoji_drawn_with_a_variation_selector_never_begins_or_ends_a_span():
+    """``❤️`` is a heart and the variation selector U+FE0F, a combining mark: counted as a word
+    character, it let the demo model tag the heart after ``بيروت❤️`` as a Place."""
+    from arabic_ie.data.text import has_word_char, span_pieces
+
+    text = "وصل الوزير إلى بيروت❤️ صباح اليوم \u2600\ufe0f"
+    words = split_words(text)
+    assert [w.text for w in words][3:5] == ["بيروت", "❤️"] and words[-1].text == "\u2600\ufe0f"
+    assert not has_word_char("❤️") and not has_word_char("\ufe0f") and has_word_char("مُحَمَّد")
+    assert span_pieces(words, 4, 5) == [] and span_pieces(words, 3, 5) == [(3, 4)]
+    assert span_pieces(words, 5, len(words)) == [(5, 7)]
+
+
 def test_urls_emails_and_dotted_numbers_are_not_cut_into_sentences():
     """Issue 23: the splitter cut 'www.' / 'example.' / 'com.', separating a trigger from its
     arguments; a URL, an e-mail, a bare domain and a dotted number are one unit."""
