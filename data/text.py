@@ -193,19 +193,33 @@ def _joins_number(words: Sequence[Word], k: int) -> bool:
             and words[k - 1].text[-1].isdigit() and words[k + 1].text[0].isdigit())
 
 
-def widen_to_numbers(words: Sequence[Word], spans: Sequence[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+#: words that open the next part of a name and never end one: the kunya (``أبو الفتح``), the nasab
+#: (``بن راشد``), the servant names (``عبد الله``), the family (``آل مكتوم``), ``أم درمان``, ``ذو الفقار``
+NAME_PARTICLES = frozenset({"أبو", "ابو", "أبي", "ابي", "أبا", "ابا", "بن", "ابن", "إبن", "بنت", "عبد", "آل", "أم",
+                            "ام", "ذو", "ذي"})
+
+
+def _stops_on_particle(words: Sequence[Word], end: int) -> bool:
+    """Whether a span ending before word ``end`` ends on a name particle with an Arabic word after it."""
+    return (0 < end < len(words) and normalize_word(words[end - 1].text) in NAME_PARTICLES
+            and is_arabic_script(words[end].text[0]) and words[end].text[0].isalpha())
+
+
+def widen_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
     """Word spans ``(start, end, label, score)`` widened so that none cuts a date or time written
-    without spaces: the model reads it in pieces (``2023 / 5 / 12م``, as the labelled text would
-    split it) and may tag some of them, but half a date names nothing. Spans that come to overlap
-    by widening are joined when they share a label (``الساعة 10`` and ``30 صباحا``: the higher
-    score is kept), else the better-scored one stays."""
+    without spaces and none stops on a name particle. The model reads a date in pieces
+    (``2023 / 5 / 12م``, as the labelled text would split it) and may tag some of them, but half a
+    date names nothing; and it stopped names at ``أبو`` when the next word is also a common noun
+    (``محمود أبو الفتح``, ``أحمد إبراهيم أبو فخيدة``). Spans that come to overlap by widening are
+    joined when they share a label (``الساعة 10`` and ``30 صباحا``: the higher score is kept),
+    else the better-scored one stays."""
     widened = []
     for start, end, label, score in spans:
         a, b = start, end
         while a >= 2 and _joins_number(words, a - 1):
             a -= 2
-        while _joins_number(words, b):
-            b += 2
+        while _joins_number(words, b) or _stops_on_particle(words, b):
+            b += 2 if _joins_number(words, b) else 1
         widened.append(((a, b, label, score), (a, b) != (start, end)))
     kept: list[tuple[tuple[int, int, str, float], bool]] = []
     for span, grew in sorted(widened, key=lambda item: -item[0][3]):

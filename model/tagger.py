@@ -20,7 +20,7 @@ from arabic_ie.data.errors import first_line
 from arabic_ie.data.features import FeatureBuilder, Window
 from arabic_ie.data.language import judge_sentence
 from arabic_ie.data.records import Event, Record, Span
-from arabic_ie.data.text import Word, span_pieces, split_sentences, split_words, widen_to_numbers
+from arabic_ie.data.text import Word, span_pieces, split_sentences, split_words, widen_spans
 
 from .decoding import BioDecoder, snap_to_entities
 from .fingerprint import weights_fingerprint
@@ -317,7 +317,7 @@ class JointTagger:
             spans = [Span(words[x].start, words[y - 1].end, label, score) for x, y in span_pieces(words, a, b)]
             return [s for s in spans if not any(s.start < y and x < s.end for x, y in unit.untagged)]
 
-        entities = [span for entity in widen_to_numbers(words, self._entities(probs)) for span in char_spans(*entity)]
+        entities = [span for entity in widen_spans(words, self._entities(probs)) for span in char_spans(*entity)]
         record.entities.extend(entities)
         snap = getattr(self.model.config, "snap_arguments_to_entities", True)
         for k, (window, result) in enumerate(zip(unit.windows, results)):
@@ -329,6 +329,6 @@ class JointTagger:
                 if not triggers:  # a "trigger" of punctuation or a URL: no event
                     continue
                 trigger = max(triggers, key=lambda t: t.end - t.start)
-                widened = widen_to_numbers(words, [(base + x, base + y, role, s) for x, y, role, s in arguments])
+                widened = widen_spans(words, [(base + x, base + y, role, s) for x, y, role, s in arguments])
                 spans = [span for argument in widened for span in char_spans(*argument)]
                 record.events.append(Event(etype, trigger, snap_to_entities(spans, entities) if snap else spans))

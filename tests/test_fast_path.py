@@ -82,7 +82,7 @@ def token_classifier(tagger: JointTagger) -> BertForTokenClassification:
 def plain_entities(plain: BertForTokenClassification, tagger: JointTagger, text: str) -> list[tuple[int, int, str]]:
     """Entities of one text, unbatched: the tokenizer on the normalised words, first-piece
     probabilities per word, the tagger's BIO decoder, word spans to character offsets."""
-    from arabic_ie.data.text import span_pieces
+    from arabic_ie.data.text import span_pieces, widen_spans
 
     words = split_words(text)
     encoding = tagger.tokenizer(tagger.builder.normalised([w.text for w in words]), is_split_into_words=True,
@@ -93,7 +93,7 @@ def plain_entities(plain: BertForTokenClassification, tagger: JointTagger, text:
     firsts = [t for t, w in enumerate(word_ids) if w is not None and (t == 0 or word_ids[t - 1] != w)]
     decoded = BioDecoder(tagger.schema.entity_labels)(probs[firsts].numpy())
     return [(words[x].start, words[y - 1].end, label)  # spans made fit as the tagger does (no punctuation-only ones)
-            for i, j, label, _ in decoded for x, y in span_pieces(words, i, j)]
+            for i, j, label, _ in widen_spans(words, decoded) for x, y in span_pieces(words, i, j)]
 
 
 def one_window(tagger: JointTagger, text: str) -> bool:

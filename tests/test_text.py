@@ -178,6 +178,28 @@ def test_an_emoji_drawn_with_a_variation_selector_never_begins_or_ends_a_span():
     assert span_pieces(words, 5, len(words)) == [(5, 7)]
 
 
+def test_spans_never_stop_on_a_name_particle():
+    """The demo model stopped names at ``أبو`` when the next word is also a common noun
+    (``محمود أبو الفتح``, Wojood's ``أحمد إبراهيم أبو فخيدة``): a span that ends on a particle that
+    opens a name's next part takes the next Arabic word, and a name tagged in two halves is one."""
+    from arabic_ie.data.text import widen_spans
+
+    def widened(text: str, spans: list[tuple[int, int, str, float]]) -> list[tuple[str, str]]:
+        words = split_words(text)
+        return [(text[words[a].start:words[b - 1].end], label) for a, b, label, _ in widen_spans(words, spans)]
+
+    text = "حوكم محمود أبو الفتح أمام محكمة الثورة برئاسة عبد اللطيف البغدادي"
+    assert widened(text, [(1, 3, "PER", 0.8)]) == [("محمود أبو الفتح", "PER")]
+    assert widened(text, [(1, 3, "PER", 0.8), (3, 4, "PER", 0.6)]) == [("محمود أبو الفتح", "PER")]
+    assert widened(text, [(8, 9, "PER", 0.7)]) == [("عبد اللطيف", "PER")]
+    chain = "وصل محمد بن عبد الله إلى أبو ظبي"
+    assert widened(chain, [(1, 3, "PER", 0.9), (6, 7, "GPE", 0.8)]) == [("محمد بن عبد الله", "PER"), ("أبو ظبي", "GPE")]
+    # a particle before punctuation, a Latin word or the end stays where it is; one inside a span is fine
+    assert widened("قال أبو ، ثم", [(1, 2, "PER", 0.5)]) == [("أبو", "PER")]
+    assert widened("كتب ابن Sina", [(0, 2, "PER", 0.5)]) == [("كتب ابن", "PER")]
+    assert widened("التقى أبو مازن", [(1, 3, "PER", 0.9)]) == [("أبو مازن", "PER")]
+
+
 def test_urls_emails_and_dotted_numbers_are_not_cut_into_sentences():
     """Issue 23: the splitter cut 'www.' / 'example.' / 'com.', separating a trigger from its
     arguments; a URL, an e-mail, a bare domain and a dotted number are one unit."""
@@ -192,12 +214,12 @@ def test_urls_emails_and_dotted_numbers_are_not_cut_into_sentences():
 def test_spans_never_cut_a_date_or_time_written_without_spaces():
     """The labelled text splits ``2023/5/12م`` into five words, so a model may tag only some of
     them; the span is widened to the whole date, and two halves of one time become one span."""
-    from arabic_ie.data.text import widen_to_numbers
+    from arabic_ie.data.text import widen_spans
 
     def widened(text: str, spans: list[tuple[int, int, str, float]]) -> list[tuple[str, str, float]]:
         words = split_words(text)
         return [(text[words[a].start:words[b - 1].end], label, score)
-                for a, b, label, score in widen_to_numbers(words, spans)]
+                for a, b, label, score in widen_spans(words, spans)]
 
     date = "أعلنت الوزارة في 2023/5/12م أن الوفد وصل"
     assert [w.text for w in split_words(date)][3:8] == ["2023", "/", "5", "/", "12م"]
