@@ -205,6 +205,17 @@ def _stops_on_particle(words: Sequence[Word], end: int) -> bool:
             and is_arabic_script(words[end].text[0]) and words[end].text[0].isalpha())
 
 
+def _widened_end(words: Sequence[Word], end: int) -> int:
+    """A span's end pushed over the rest of a date written without spaces and past name particles."""
+    while True:
+        if _joins_number(words, end):
+            end += 2
+        elif _stops_on_particle(words, end):
+            end += 1
+        else:
+            return end
+
+
 def widen_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
     """Word spans ``(start, end, label, score)`` widened so that none cuts a date or time written
     without spaces and none stops on a name particle. The model reads a date in pieces
@@ -215,11 +226,9 @@ def widen_spans(words: Sequence[Word], spans: Sequence[tuple[int, int, str, floa
     else the better-scored one stays."""
     widened = []
     for start, end, label, score in spans:
-        a, b = start, end
+        a, b = start, _widened_end(words, end)
         while a >= 2 and _joins_number(words, a - 1):
             a -= 2
-        while _joins_number(words, b) or _stops_on_particle(words, b):
-            b += 2 if _joins_number(words, b) else 1
         widened.append(((a, b, label, score), (a, b) != (start, end)))
     kept: list[tuple[tuple[int, int, str, float], bool]] = []
     for span, grew in sorted(widened, key=lambda item: -item[0][3]):
