@@ -39,11 +39,16 @@ class WordClusters:
         clitic, bare or with the article (``بمصر`` -> ``مصر``, ``والقاهرة`` -> ``القاهرة``);
         ``c<level>:-`` for a word the text never showed often enough (rare words are themselves a
         signal: many of them are names)."""
-        stem = strip_clitic(word)
-        ids = self.table.get(word) or self.table.get(stem) or self.table.get("ال" + stem)
+        ids = self.ids(word)
         if ids is None:
             return [f"c{k}:-" for k in range(len(self.levels))]
         return [f"c{k}:{i}" for k, i in enumerate(ids)]
+
+    def ids(self, word: str) -> tuple[int, ...] | None:
+        """The word's cluster ids, else its stem's without a leading clitic, bare or with the
+        article; None for a word the text never showed often enough."""
+        stem = strip_clitic(word)
+        return self.table.get(word) or self.table.get(stem) or self.table.get("ال" + stem)
 
     def write(self, path: str | Path) -> None:
         """Gzip text, words in sorted order (neighbours share prefixes, so it packs smaller than in

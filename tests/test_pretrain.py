@@ -74,6 +74,10 @@ def test_settings_are_checked(tmp_path):
         PretrainConfig(text_files=[str(tmp_path / "missing.txt")])
     with pytest.raises(ConfigError, match="multiple of num_attention_heads"):
         small_config(tmp_path, hidden_size=30, num_attention_heads=4)
+    with pytest.raises(ConfigError, match="objective must be mlm or clusters"):
+        small_config(tmp_path, objective="electra")
+    with pytest.raises(ConfigError, match="cluster_levels must not be empty"):
+        small_config(tmp_path, objective="clusters", cluster_levels=[])
 
 
 def test_masked_lm_steps_learn_and_save_a_loadable_encoder(pretrained):
@@ -102,6 +106,63 @@ def _umask() -> int:
     return mask
 
 
+def test_whole_words_are_masked_and_labelled_with_their_clusters(pretrained):
+    """A masked word loses all its pieces at once (a half-masked word gives its cluster away), the
+    target is its cluster at every level (through a clitic: ``بالقاهرة`` is ``القاهرة``), a word
+    the table lacks gets each level's extra class, and a word cut at the sequence's start is no target."""
+    from transformers import PreTrainedTokenizerFast
+
+    from arabic_ie.training.masked_clusters import ClusterTargets, masked_cluster_batch, word_starts
+
+    assert word_starts(["[CLS]", "##ية", "قال", "الر", "##ئي", "##س", "[SEP]"], {"[CLS]", "[SEP]"}) == [(2, 3), (3, 6)]
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(pretrained[0])
+    clusters = WordClusters((4, 32), {"القاهرة": (1, 7), "قال": (2, 20)})
+    targets = ClusterTargets(tokenizer, clusters)
+    ids = tokenizer(normalised_text("قال مسؤول بالقاهرة"))["input_ids"]
+    pieces = tokenizer.convert_ids_to_tokens(ids)
+    words = targets.of(ids)
+    assert [c for _, _, c in words] == [(2, 20), (4, 32), (1, 7)]
+    assert any(end - start > 1 for start, end, _ in words)  # the small vocabulary splits a word into pieces
+    assert "".join(p.removeprefix("##") for p in pieces[words[2][0]:words[2][1]]) == "بالقاهرة"
+
+    torch.manual_seed(0)
+    batch = masked_cluster_batch([ids] * 200, targets, probability=0.5)
+    masked_rows = batch["positions"][:, 0].tolist()
+    assert 200 < len(masked_rows) < 400  # about half of 600 words
+    for (row, start), labels in zip(batch["positions"].tolist(), batch["labels"].tolist()):
+        start_, end, expected = next(w for w in words if w[0] == start)
+        assert tuple(labels) == expected
+        got = batch["input_ids"][row, start_:end]
+        assert (got == tokenizer.mask_token_id).all() or not (got == tokenizer.mask_token_id).any()
+    as_mask = sum(bool((batch["input_ids"][r, s] == tokenizer.mask_token_id)) for r, s in batch["positions"].tolist())
+    assert 0.7 < as_mask / len(masked_rows) < 0.9  # BERT's 80 / 10 / 10
+    unmasked = sorted(set(range(200)) - set(masked_rows))
+    assert all(batch["input_ids"][r].tolist() == ids for r in unmasked)  # untouched where nothing was chosen
+
+
+def test_masked_clusters_learn_and_save_an_encoder_without_their_heads(tmp_path):
+    """``objective: clusters``: the held-out loss of the masked words' clusters falls far below a
+    uniform guess's, the saved folder is a plain encoder, and the card says what was trained."""
+    import math
+
+    from transformers import AutoModel
+
+    config = small_config(tmp_path, objective="clusters", max_steps=60, checkpoint_every=30)
+    result = Pretrainer(config).run()
+    folder = Path(config.output_dir) / "encoder"
+    uniform = math.log(5) + math.log(33)  # 4 and 32 clusters, and "not in the table" at each level
+    assert result["heldout_perplexity"] is None
+    assert 0 < result["heldout_cluster_entropy"] < uniform and 0 < result["heldout_cluster_loss"] < 0.7 * uniform
+    encoder = AutoModel.from_pretrained(folder)
+    assert type(encoder).__name__ == "BertModel"
+    from safetensors import safe_open
+    with safe_open(str(folder / "model.safetensors"), "pt") as weights:
+        assert not [k for k in weights.keys() if "heads" in k or "transform.0" in k]
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "whole words masked and their clusters predicted" in card and "--objective clusters" in card
+    assert f"cluster loss {result['heldout_cluster_loss']:.2f} nats" in card
+
+
 def test_resume_without_a_checkpoint_refuses(tmp_path):
     with pytest.raises(ConfigError, match="holds no complete checkpoint"):
         Pretrainer(small_config(tmp_path, max_steps=2)).run(resume=True)
@@ -118,14 +179,21 @@ def _command(config: PretrainConfig) -> list[str]:
 
 
 @pytest.mark.slow
-def test_resume_after_kill_9_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, pretrained):
+@pytest.mark.parametrize("objective", ["mlm", "clusters"])
+def test_resume_after_kill_9_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, pretrained, objective):
+    import shutil
+
     from safetensors.torch import load_file
 
     tokenizer = str(pretrained[0])  # both runs on one vocabulary (the trainer breaks ties by hash order)
-    straight = small_config(tmp_path / "straight", tokenizer=tokenizer, max_steps=12, checkpoint_every=3)
+    settings = dict(tokenizer=tokenizer, max_steps=12, checkpoint_every=3, objective=objective)
+    straight = small_config(tmp_path / "straight", **settings)
+    killed = small_config(tmp_path / "killed", **settings)
+    for config in (straight, killed):  # one cluster table for both (gensim's threads race)
+        Path(config.output_dir).mkdir(parents=True)
+        shutil.copyfile(pretrained[0] / WORD_CLUSTERS_FILE, Path(config.output_dir) / WORD_CLUSTERS_FILE)
     Pretrainer(straight).run()
 
-    killed = small_config(tmp_path / "killed", tokenizer=tokenizer, max_steps=12, checkpoint_every=3)
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
     process = subprocess.Popen(_command(killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marker = Path(killed.output_dir) / "checkpoints" / "step-000000006" / "DONE"

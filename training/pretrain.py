@@ -1,5 +1,7 @@
 """Pretraining an encoder from plain Arabic text: a WordPiece tokenizer, then a small BERT
-masked-language model, through ``accelerate`` (CPU, or a GPU when there is one; same command).
+trained as a masked-language model (``objective: mlm``) or to predict masked words' clusters
+(``objective: clusters``, :mod:`.masked_clusters`), through ``accelerate`` (CPU, or a GPU when
+there is one; same command).
 
 The text goes through the very word splitting and AraBERT normalisation that fine-tuning and
 inference apply (:func:`arabic_ie.data.text.normalize_word`), so the encoder learns the input it
@@ -42,6 +44,7 @@ from arabic_ie.model.tiny import SPECIAL_TOKENS
 
 from .checkpoints import CHECKPOINTS, latest_checkpoint, write_checkpoint
 from .config import ConfigError
+from .masked_clusters import ClusterTargets, MaskedClusterModel, masked_cluster_batch, target_entropy
 from .pretrain_config import PretrainConfig
 
 logger = logging.getLogger(__name__)
@@ -275,13 +278,13 @@ class MaskedPositionsLM(torch.nn.Module):
         return masked_lm_loss(self.mlm, input_ids, labels)
 
 
-def flops_per_token(config: BertConfig, mlm_probability: float) -> float:
+def flops_per_token(config: BertConfig, mlm_probability: float, outputs: int | None = None) -> float:
     """Training FLOPs per input token (forward and backward, 3x the forward): the encoder's
-    matrix products, attention over the sequence, and the vocabulary projection of the masked
-    share of tokens."""
+    matrix products, attention over the sequence, and the output layer (``outputs`` classes, the
+    vocabulary by default) over the masked share of tokens."""
     h, i, n = config.hidden_size, config.intermediate_size, config.num_hidden_layers
     per_layer = 2 * (4 * h * h + 2 * h * i) + 2 * 2 * config.max_position_embeddings * h
-    head = 2 * (h * h + h * config.vocab_size) * mlm_probability
+    head = 2 * (h * h + h * (outputs or config.vocab_size)) * mlm_probability
     return 3 * (n * per_layer + head)
 
 
@@ -309,6 +312,16 @@ def rebuild_command(config: dict[str, Any]) -> str:
     return " \\\n    ".join(words)
 
 
+def heldout_figure(result: dict[str, Any], held: str, vocab_size: int) -> str:
+    """The card's line on held-out text: the masked-token perplexity, or the masked words' cluster loss."""
+    if result.get("heldout_cluster_loss") is not None:
+        return (f"masked words' cluster loss {result['heldout_cluster_loss']:.2f} nats, summed over the levels, on {held} "
+                f"(the best guess without context: {result['heldout_cluster_entropy']:.2f})")
+    if result["heldout_perplexity"]:
+        return f"perplexity {result['heldout_perplexity']:.1f} (masked tokens of {held}; a uniform guess scores {vocab_size:,})"
+    return "not measured: no training step ran, so the prediction head is untrained"
+
+
 def encoder_card(result: dict[str, Any], config: BertConfig) -> str:
     """The encoder's card: what it is, what text it read and how long, how well it predicts held-out
     text, its licence, and the command that rebuilds it."""
@@ -316,10 +329,11 @@ def encoder_card(result: dict[str, Any], config: BertConfig) -> str:
     params = result["parameters"]
     files = ", ".join(f"`{'/'.join(Path(f).parts[-2:])}`" for f in cfg["text_files"])
     held = ", ".join(f"`{'/'.join(Path(f).parts[-2:])}`" for f in cfg["heldout_files"]) or "none"
-    perplexity = result["heldout_perplexity"]
     embeddings = (f"skip-gram word2vec vectors of the WordPiece tokens (gensim, {cfg['word2vec_epochs']} epochs, "
                   f"{result['word2vec_seconds'] / 60:.0f} min)" if cfg.get("embeddings") == "word2vec" else "random initialisation")
-    steps = (f"{result['steps']:,} of {cfg['batch_size']} sequences x {cfg['max_length']} tokens (learning rate "
+    task = ("whole words masked and their clusters predicted at every level" if cfg.get("objective") == "clusters"
+            else "masked tokens predicted")
+    steps = (f"{result['steps']:,} of {cfg['batch_size']} sequences x {cfg['max_length']} tokens, {task} (learning rate "
              f"{cfg['learning_rate']}): {result['tokens']:,} tokens, {result['passes']} full passes over the text"
              if result["steps"] else "none: the transformer layers keep their random initialisation, and the knowledge "
              "of unlabelled text is in the token embeddings")
@@ -354,9 +368,9 @@ in float16; `AutoModel.from_pretrained` loads them as float32.
 | text | {files} |
 | token embeddings | {embeddings} |
 | word clusters | {clusters} |
-| masked-LM steps | {steps} |
+| training steps | {steps} |
 | time | {(result['train_seconds'] + result.get('word2vec_seconds', 0) + result.get('cluster_seconds', 0)) / 60:.0f} min on {result['device']} ({result['processes']} process){rate} |
-| held-out perplexity | {f'{perplexity:.1f} (masked tokens of {held}; a uniform guess scores {config.vocab_size:,})' if perplexity else 'not measured: no masked-LM step ran, so the prediction head is untrained'} |
+| held-out | {heldout_figure(result, held, config.vocab_size)} |
 
 ## Licence
 
@@ -394,7 +408,7 @@ class PretrainState:
 
 class Pretrainer:
     """One pretraining run: tokenizer (trained once and kept in the output folder), then the
-    masked-LM loop, checkpoints, the held-out perplexity and the final folder."""
+    training loop, checkpoints, the held-out figures and the final folder."""
 
     def __init__(self, config: PretrainConfig):
         self.config = config
@@ -451,7 +465,7 @@ class Pretrainer:
             acc.print(f"word2vec: {set_embeddings(model, tokenizer, vectors)} of {len(tokenizer)} token embeddings "
                       f"set in {time.time() - started:.0f} s")
             self.word2vec_seconds = time.time() - started
-        trained = MaskedPositionsLM(model)
+        trained, make_batch, outputs = self._objective(model, tokenizer)
         decay = [p for p in trained.parameters() if p.ndim >= 2]
         no_decay = [p for p in trained.parameters() if p.ndim < 2]
         optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
@@ -464,10 +478,9 @@ class Pretrainer:
         if checkpoint is not None:
             acc.load_state(str(checkpoint))
             acc.print(f"Resuming from {checkpoint} (step {self.state.step})")
-        collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.mlm_probability)
         stream = iter(SequenceStream(cfg.text_files, tokenizer, cfg.max_length, cfg.shuffle_buffer, cfg.seed,
                                      self.stream_state))
-        per_token = flops_per_token(encoder_config, cfg.mlm_probability)
+        per_token = flops_per_token(encoder_config, cfg.mlm_probability, outputs)
         peak = matmul_rate()
         acc.print(f"encoder: {sum(p.numel() for p in trained.parameters()) / 1e6:.1f}M parameters, "
                   f"{per_token / 1e6:.0f} MFLOP per training token; this machine's matmul rate {peak / 1e9:.0f} GFLOP/s")
@@ -478,8 +491,7 @@ class Pretrainer:
             started = time.perf_counter()
             # each process takes its own share of every global batch, so the stream advances alike on all
             sequences = [next(stream) for _ in range(cfg.batch_size * acc.num_processes)][acc.process_index::acc.num_processes]
-            batch = collator([{"input_ids": s} for s in sequences])
-            loss, _ = trained(batch["input_ids"].to(acc.device), batch["labels"].to(acc.device))
+            loss, _ = trained(**{k: v.to(acc.device) for k, v in make_batch(sequences).items()})
             acc.backward(loss)
             acc.clip_grad_norm_(trained.parameters(), cfg.max_grad_norm)
             optimizer.step()
@@ -497,7 +509,24 @@ class Pretrainer:
             if self.state.step % cfg.checkpoint_every == 0 or self.state.step == cfg.max_steps:
                 self._save_checkpoint()
         progress.close()
-        return self._finish(acc.unwrap_model(trained).mlm, tokenizer, per_token, peak)
+        return self._finish(acc.unwrap_model(trained), make_batch, per_token, peak, tokenizer)
+
+    def _objective(self, model: BertForMaskedLM, tokenizer: PreTrainedTokenizerFast) -> tuple[torch.nn.Module, Any, int]:
+        """The trained module, the function that makes its batch from packed sequences, and its
+        output classes: the vocabulary (mlm) or the clusters of every level (clusters)."""
+        cfg = self.config
+        if cfg.objective == "clusters":
+            clusters = WordClusters.read(self.output / WORD_CLUSTERS_FILE)
+            targets = ClusterTargets(tokenizer, clusters)
+            return (MaskedClusterModel(model, clusters.levels),
+                    lambda sequences: masked_cluster_batch(sequences, targets, cfg.mlm_probability),
+                    sum(k + 1 for k in clusters.levels))
+        collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.mlm_probability)
+
+        def mlm_batch(sequences: list[list[int]]) -> dict[str, torch.Tensor]:
+            batch = collator([{"input_ids": s} for s in sequences])
+            return {"input_ids": batch["input_ids"], "labels": batch["labels"]}
+        return MaskedPositionsLM(model), mlm_batch, len(tokenizer)
 
     def _word_clusters(self) -> None:
         """Learn the word-cluster table into the output folder (kept there: a resumed run reuses it)."""
@@ -519,31 +548,36 @@ class Pretrainer:
         write_checkpoint(self.accelerator, self.output, f"step-{self.state.step:09d}", self.config.keep_checkpoints)
 
     @torch.no_grad()
-    def perplexity(self, model: BertForMaskedLM, tokenizer: PreTrainedTokenizerFast) -> float | None:
-        """exp of the mean masked-token loss on the held-out files, with masks drawn from a
-        fixed seed so two models are compared on the same positions."""
+    def heldout(self, trained: torch.nn.Module, make_batch: Any, tokenizer: PreTrainedTokenizerFast) -> dict[str, Any]:
+        """How well the trained module predicts the held-out files, with masks drawn from a fixed
+        seed so two models are compared on the same positions: the masked-token perplexity (mlm),
+        or the masked words' cluster loss beside the best loss without context (clusters)."""
+        figures: dict[str, Any] = {"heldout_perplexity": None}
         if not self.config.heldout_files or self.state.step == 0:  # no step: the prediction head is untrained
-            return None
+            return figures
         sequences = heldout_sequences(self.config.heldout_files, tokenizer, self.config.max_length,
                                       self.config.heldout_sequences)
-        collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=self.config.mlm_probability)
-        was_training, total, count = model.training, 0.0, 0
-        model.eval()
+        was_training, total, count, labels = trained.training, 0.0, 0, []
+        trained.eval()
         rng_state = torch.get_rng_state()
         torch.manual_seed(1234)
         for start in range(0, len(sequences), self.config.batch_size):
-            batch = collator([{"input_ids": s} for s in sequences[start:start + self.config.batch_size]])
-            loss, masked = masked_lm_loss(model, batch["input_ids"].to(self.accelerator.device),
-                                          batch["labels"].to(self.accelerator.device))
+            batch = make_batch(sequences[start:start + self.config.batch_size])
+            loss, masked = trained(**{k: v.to(self.accelerator.device) for k, v in batch.items()})
             total, count = total + loss.item() * masked, count + masked
+            labels.append(batch["labels"])
         torch.set_rng_state(rng_state)
-        model.train(was_training)
-        return math.exp(total / max(count, 1))
+        trained.train(was_training)
+        if self.config.objective == "clusters":
+            levels = tuple(head.out_features - 1 for head in trained.heads)
+            return {**figures, "heldout_cluster_loss": round(total / max(count, 1), 3),
+                    "heldout_cluster_entropy": round(target_entropy(torch.cat(labels), levels), 3)}
+        return {**figures, "heldout_perplexity": math.exp(total / max(count, 1))}
 
-    def _finish(self, model: BertForMaskedLM, tokenizer: PreTrainedTokenizerFast, per_token: float,
-                peak: float) -> dict[str, Any]:
-        """Held-out perplexity, then the encoder folder written atomically (``OUTPUT/encoder``)."""
-        acc, cfg = self.accelerator, self.config
+    def _finish(self, trained: torch.nn.Module, make_batch: Any, per_token: float, peak: float,
+                tokenizer: PreTrainedTokenizerFast) -> dict[str, Any]:
+        """Held-out figures, then the encoder folder written atomically (``OUTPUT/encoder``)."""
+        acc, cfg, model = self.accelerator, self.config, trained.mlm
         result = {"steps": self.state.step, "tokens": self.state.tokens, "embeddings": cfg.embeddings,
                   "parameters": sum(p.numel() for p in model.parameters()),
                   "word2vec_seconds": round(self.word2vec_seconds, 1),
@@ -552,7 +586,7 @@ class Pretrainer:
                   "tokens_per_second": round(self.state.tokens / max(self.state.seconds, 1e-9)),
                   "matmul_share": round(self.state.tokens / max(self.state.seconds, 1e-9) * per_token
                                         / acc.num_processes / peak, 3),
-                  "heldout_perplexity": self.perplexity(model, tokenizer),
+                  **self.heldout(trained, make_batch, tokenizer),
                   "passes": self.stream_state.passes, "config": asdict(cfg),
                   "device": str(acc.device), "processes": acc.num_processes}
         if not acc.is_main_process:
@@ -573,5 +607,6 @@ class Pretrainer:
         (tmp / PRETRAINING_FILE).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "README.md").write_text(encoder_card(result, saved.config), encoding="utf-8")
         install_folder(tmp, target)
-        acc.print(f"held-out perplexity {result['heldout_perplexity']}; encoder saved to {target}")
+        acc.print(f"held-out: {heldout_figure(result, ', '.join(cfg.heldout_files), saved.config.vocab_size)}; "
+                  f"encoder saved to {target}")
         return result

@@ -25,7 +25,8 @@ class PretrainConfig:
     intermediate_size: int = 1024
     max_length: int = 128  # tokens per sequence, [CLS] and [SEP] included; also the encoder's positions
     batch_size: int = 64
-    max_steps: int = 2000  # masked-LM steps; 0: none (the encoder keeps its initial, e.g. word2vec, embeddings)
+    max_steps: int = 2000  # training steps; 0: none (the encoder keeps its initial, e.g. word2vec, embeddings)
+    objective: str = "mlm"  # mlm: predict masked tokens | clusters: predict masked words' word clusters (cluster_levels)
     embeddings: str = "random"  # random | word2vec: skip-gram vectors of the WordPiece tokens start the embeddings
     word2vec_epochs: int = 3  # also of the word vectors the word clusters are learnt from
     cluster_levels: list[int] = field(default_factory=lambda: [16, 128, 1024])  # word clusters, coarse to fine; [] = none
@@ -34,7 +35,7 @@ class PretrainConfig:
     warmup_steps: int = 200
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
-    mlm_probability: float = 0.15
+    mlm_probability: float = 0.15  # the share of tokens (mlm) or of whole words (clusters) masked
     shuffle_buffer: int = 2048  # sequences; a batch mixes this many articles' worth of text
     heldout_sequences: int = 512
     checkpoint_every: int = 100
@@ -62,6 +63,10 @@ class PretrainConfig:
             raise ConfigError(f"cluster_words must be a positive integer, got {self.cluster_words!r}")
         if self.embeddings not in ("random", "word2vec"):
             raise ConfigError(f"embeddings must be random or word2vec, got {self.embeddings!r}")
+        if self.objective not in ("mlm", "clusters"):
+            raise ConfigError(f"objective must be mlm or clusters, got {self.objective!r}")
+        if self.objective == "clusters" and not self.cluster_levels:
+            raise ConfigError("objective clusters predicts word clusters: cluster_levels must not be empty")
         if self.max_length < 8:
             raise ConfigError(f"max_length must be at least 8, got {self.max_length}")
         if self.hidden_size % self.num_attention_heads:
