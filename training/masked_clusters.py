@@ -98,6 +98,10 @@ class MaskedClusterModel(torch.nn.Module):
         self.transform = torch.nn.Sequential(torch.nn.Linear(size, size), torch.nn.GELU(),
                                              torch.nn.LayerNorm(size, eps=mlm.config.layer_norm_eps))
         self.heads = torch.nn.ModuleList(torch.nn.Linear(size, k + 1) for k in levels)
+        tied = mlm.get_input_embeddings().weight
+        for weight in mlm.cls.parameters():  # the token-prediction head gets no gradient here: so DDP expects none
+            if weight is not tied:
+                weight.requires_grad_(False)
 
     def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:
         """The summed cross-entropy of the masked words' clusters, and how many words it read."""
