@@ -145,6 +145,7 @@ def test_masked_clusters_learn_and_save_an_encoder_without_their_heads(tmp_path)
     uniform guess's, the saved folder is a plain encoder, and the card says what was trained."""
     import math
 
+    from safetensors import safe_open
     from transformers import AutoModel
 
     config = small_config(tmp_path, objective="clusters", max_steps=60, checkpoint_every=30)
@@ -155,7 +156,6 @@ def test_masked_clusters_learn_and_save_an_encoder_without_their_heads(tmp_path)
     assert 0 < result["heldout_cluster_entropy"] < uniform and 0 < result["heldout_cluster_loss"] < 0.7 * uniform
     encoder = AutoModel.from_pretrained(folder)
     assert type(encoder).__name__ == "BertModel"
-    from safetensors import safe_open
     with safe_open(str(folder / "model.safetensors"), "pt") as weights:
         assert not [k for k in weights.keys() if "heads" in k or "transform.0" in k]
     card = (folder / "README.md").read_text(encoding="utf-8")

@@ -42,7 +42,7 @@ class ClusterTargets:
     gets one more class per level ("not in the table", itself a sign of a rare word or a name)."""
 
     def __init__(self, tokenizer: PreTrainedTokenizerFast, clusters: WordClusters):
-        self.tokenizer, self.clusters = tokenizer, clusters
+        self.tokenizer = tokenizer
         self.special = set(tokenizer.all_special_tokens)
         self.unknown = tuple(clusters.levels)  # the extra class is the last of each level
         # bounded, so memory stays constant over any amount of text
@@ -53,7 +53,7 @@ class ClusterTargets:
         tokens = self.tokenizer.convert_ids_to_tokens(ids)
         out = []
         for start, end in word_starts(tokens, self.special):
-            word = "".join(t[len(CONTINUATION):] if t.startswith(CONTINUATION) else t for t in tokens[start:end])
+            word = self.tokenizer.convert_tokens_to_string(tokens[start:end])  # the WordPiece decoder joins ##pieces
             out.append((start, end, self._clusters_of(word)))
         return out
 
